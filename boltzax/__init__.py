@@ -1,0 +1,30 @@
+"""boltzax: a differentiable Einstein-Boltzmann solver in JAX, with CLASS's conventions.
+
+Two front doors:
+
+* ``boltzax.Class``: a drop-in for classy's ``Class`` (``set``/``compute``/accessors).
+* ``boltzax.compute(params, precision)``: a pure function of the `CosmoParams` pytree that works under
+  ``jit``, ``grad``, ``jacfwd`` and ``vmap``.
+
+Importing boltzax turns on JAX 64-bit mode and a persistent compilation cache (see ``_config``).
+"""
+
+from . import _config  # noqa: F401  (x64 + compilation cache, before anything traces)
+from .errors import CosmoComputationError, CosmoError, CosmoSevereError
+from .params import CosmoParams, Request, default_params, from_class_dict, planck18
+from .precision import Precision, get_precision
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CosmoComputationError",
+    "CosmoError",
+    "CosmoParams",
+    "CosmoSevereError",
+    "Precision",
+    "Request",
+    "default_params",
+    "from_class_dict",
+    "get_precision",
+    "planck18",
+]

@@ -1,0 +1,403 @@
+"""Cosmological parameters: one pytree of traced physics parameters, built from CLASS input names.
+
+`CosmoParams` is an ``equinox.Module``. Its float fields are traced (``jit``/``grad``/``vmap`` see them);
+the fields marked static describe the *structure* of the model (number of ncdm species, which density
+closes the budget, which parameter is an input and which is derived) and must be equal across a ``vmap``.
+
+`from_class_dict` reads a dict of CLASS input names (values as numbers or strings, as classy accepts)
+with CLASS v3.4.1's defaults and closure rules (``source/input.c``: ``input_read_parameters_*`` and
+``input_default_params``), and returns ``(CosmoParams, Request)``. `Request` holds the non-physics
+settings (``output``, ``l_max_scalars``, ``P_k_max_1/Mpc``, ``z_pk`` ...): static, host-side.
+
+Everything is in CLASS's units: densities as omega = Omega h^2 or Omega, masses in eV, k in 1/Mpc.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import equinox as eqx
+import jax.numpy as jnp
+import numpy as np
+
+from .errors import CosmoSevereError
+
+# CLASS v3.4.1 defaults (source/input.c, input_default_params)
+CLASS_DEFAULTS = dict(
+    h=0.67810,
+    omega_b=0.02238280,
+    omega_cdm=0.1201075,
+    T_cmb=2.7255,
+    N_ur=3.044,
+    A_s=2.100549e-09,
+    n_s=0.9660499,
+    alpha_s=0.0,
+    k_pivot=0.05,
+    tau_reio=0.05430842,
+    z_reio=7.6711,  # used only when z_reio is the input
+    Omega_k=0.0,
+    w0_fld=-1.0,
+    wa_fld=0.0,
+    cs2_fld=1.0,
+    r=1.0,
+    n_t=0.0,  # CLASS default n_t = scc (single-field consistency), set in from_class_dict
+    T_ncdm=0.71611,  # in units of T_cmb; gives m/omega = 93.14 eV
+    deg_ncdm=1.0,
+)
+
+# Planck 2018 best fit (TT,TE,EE+lowE+lensing, base_2018_plikHM_TTTEEE_lowl_lowE_lensing) with one
+# massive neutrino of 0.06 eV; N_ur = 2.0328 gives N_eff = 3.044 with CLASS's T_ncdm.
+PLANCK18 = {
+    "h": 0.6732117,
+    "omega_b": 0.02238280,
+    "omega_cdm": 0.1201075,
+    "ln10^{10}A_s": 3.044784,
+    "n_s": 0.9660499,
+    "tau_reio": 0.05430842,
+    "N_ur": 2.0328,
+    "N_ncdm": 1,
+    "m_ncdm": 0.06,
+}
+
+# Parameters that fix structure or outputs, not physics.
+_REQUEST_KEYS = {
+    "output", "lensing", "modes", "l_max_scalars", "l_max_tensors", "P_k_max_1/Mpc", "P_k_max_h/Mpc",
+    "z_pk", "z_max_pk", "non_linear", "non linear", "recombination", "reio_parametrization",
+    "write_background", "write_thermodynamics", "root", "overwrite_root", "write_parameters",
+    "background_verbose", "thermodynamics_verbose", "perturbations_verbose", "transfer_verbose",
+    "primordial_verbose", "harmonic_verbose", "fourier_verbose", "lensing_verbose", "output_verbose",
+    "input_verbose", "format", "headers", "k_output_values", "gauge", "ic",
+    "IR resummation", "Bias tracers", "RSD", "AP", "Omfid", "cb",
+}
+_PHYSICS_KEYS = {
+    "h", "H0", "100*theta_s", "omega_b", "Omega_b", "omega_cdm", "Omega_cdm", "A_s", "ln10^{10}A_s",
+    "ln_A_s_1e10", "n_s", "alpha_s", "k_pivot", "tau_reio", "z_reio", "N_ur", "Omega_ur", "omega_ur", "N_ncdm",
+    "m_ncdm", "T_ncdm", "deg_ncdm", "Omega_k", "Omega_Lambda", "Omega_fld", "w0_fld", "wa_fld",
+    "cs2_fld", "YHe", "T_cmb", "r", "n_t", "N_eff",
+}
+KNOWN_KEYS = _REQUEST_KEYS | _PHYSICS_KEYS
+
+# Allowed ranges (CLASS background.h/thermodynamics.h bounds where CLASS has them).
+RANGES = {
+    "h": (0.3, 1.5),  # _h_SMALL_, _h_BIG_
+    "omega_b": (0.005, 0.039),  # _omegab_SMALL_, _omegab_BIG_
+    "omega_cdm": (0.0, 1.0),
+    "YHe": (0.01, 0.5),  # _YHE_SMALL_, _YHE_BIG_
+    "T_cmb": (1.0, 5.0),
+    "N_ur": (0.0, 20.0),
+    "n_s": (0.5, 1.5),
+    "A_s": (1e-11, 1e-7),
+    "tau_reio": (0.0, 0.5),
+    "z_reio": (0.0, 50.0),
+    "Omega_k": (-0.5, 0.5),
+    "m_ncdm": (0.0, 50.0),
+    "100*theta_s": (0.5, 2.0),
+}
+
+
+class CosmoParams(eqx.Module):
+    """Traced cosmological parameters (CLASS names and units) plus static model structure.
+
+    Densities: ``omega_b``, ``omega_cdm`` are physical (Omega h^2). ``Omega_k`` curvature today.
+    ``Omega_Lambda``/``Omega_fld`` are only read for the species that is *not* the closure
+    (see ``closure``). ``m_ncdm`` [eV], ``T_ncdm`` [T_cmb], ``deg_ncdm`` have one entry per species.
+    ``YHe`` is ignored when ``YHe_from_bbn`` (then computed from the BBN table).
+    ``h`` is ignored when ``h_from_theta_s`` (solved from ``theta_s_100``); ``tau_reio`` / ``z_reio``:
+    the one not selected by ``reio_from_tau`` is derived.
+    """
+
+    h: Any
+    omega_b: Any
+    omega_cdm: Any
+    Omega_k: Any
+    Omega_Lambda: Any
+    Omega_fld: Any
+    A_s: Any
+    n_s: Any
+    alpha_s: Any
+    k_pivot: Any
+    tau_reio: Any
+    z_reio: Any
+    N_ur: Any
+    T_cmb: Any
+    YHe: Any
+    m_ncdm: Any
+    T_ncdm: Any
+    deg_ncdm: Any
+    w0_fld: Any
+    wa_fld: Any
+    cs2_fld: Any
+    r: Any
+    n_t: Any
+    theta_s_100: Any
+    # static structure
+    closure: str = eqx.field(static=True, default="lambda")  # "lambda" or "fld"
+    has_fld: bool = eqx.field(static=True, default=False)
+    h_from_theta_s: bool = eqx.field(static=True, default=False)
+    reio_from_tau: bool = eqx.field(static=True, default=True)
+    YHe_from_bbn: bool = eqx.field(static=True, default=True)
+    recombination: str = eqx.field(static=True, default="hyrec")  # "hyrec" or "recfast"
+    reionization: str = eqx.field(static=True, default="camb")  # "camb" (tanh) or "none"
+
+    @property
+    def n_ncdm(self) -> int:
+        return int(np.shape(self.m_ncdm)[0])
+
+    @property
+    def ln10_10_A_s(self):
+        return jnp.log(1e10 * self.A_s)
+
+    def replace(self, **kw) -> "CosmoParams":
+        """Return a copy with fields replaced (traced values may be jax arrays)."""
+        return dataclasses.replace(self, **kw)
+
+
+@dataclasses.dataclass(frozen=True)
+class Request:
+    """What to compute (static, host side): CLASS's ``output`` and friends."""
+
+    output: tuple[str, ...] = ()
+    lensing: bool = False
+    modes: tuple[str, ...] = ("s",)
+    l_max_scalars: int = 2500
+    l_max_tensors: int = 500
+    P_k_max: float = 1.0  # 1/Mpc
+    z_pk: tuple[float, ...] = (0.0,)
+    z_max_pk: float = 0.0
+    non_linear: str = "none"
+
+
+def _float(name: str, value) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise CosmoSevereError(f"Parameter '{name}': could not read '{value}' as a number") from None
+
+
+def _floats(name: str, value) -> list[float]:
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_float(name, v) for v in value]
+    return [_float(name, v) for v in str(value).replace(",", " ").split()]
+
+
+def _check_range(name: str, value: float) -> None:
+    lo, hi = RANGES.get(name, (-math.inf, math.inf))
+    if not (lo <= value <= hi):
+        raise CosmoSevereError(f"Parameter '{name}' = {value} outside the allowed range [{lo}, {hi}]")
+
+
+def _exclusive(p: dict, names: tuple[str, ...]) -> str | None:
+    given = [n for n in names if n in p]
+    if len(given) > 1:
+        raise CosmoSevereError(f"You can only enter one of {', '.join(repr(n) for n in names)} (got {given})")
+    return given[0] if given else None
+
+
+def _output_list(value) -> tuple[str, ...]:
+    s = str(value).replace(",", " ").split()
+    return tuple(x.strip() for x in s if x.strip())
+
+
+def from_class_dict(d: dict) -> tuple[CosmoParams, Request]:
+    """CLASS input dict -> (CosmoParams, Request), with CLASS's defaults and closure rules.
+
+    Raises CosmoSevereError naming the parameter for unknown names, contradictory combinations and
+    values outside the allowed ranges.
+    """
+    p = {str(k).strip(): v for k, v in d.items()}
+    unknown = sorted(k for k in p if k not in KNOWN_KEYS)
+    if unknown:
+        raise CosmoSevereError(f"Unknown parameter(s) {unknown}: not read by boltzax (nor by CLASS)")
+    D = CLASS_DEFAULTS
+
+    # --- Hubble rate: h, H0 or 100*theta_s
+    which = _exclusive(p, ("h", "H0", "100*theta_s"))
+    h_from_theta_s = which == "100*theta_s"
+    h = D["h"]
+    theta = 1.04110
+    if which == "h":
+        h = _float("h", p["h"])
+    elif which == "H0":
+        h = _float("H0", p["H0"]) / 100.0
+    elif which == "100*theta_s":
+        theta = _float("100*theta_s", p["100*theta_s"])
+        _check_range("100*theta_s", theta)
+    _check_range("h", h)
+
+    T_cmb = _float("T_cmb", p.get("T_cmb", D["T_cmb"]))
+    _check_range("T_cmb", T_cmb)
+
+    def physical(lower: str, upper: str, default: float) -> float:
+        w = _exclusive(p, (upper, lower))
+        if w == lower:
+            return _float(lower, p[lower])
+        if w == upper:
+            if h_from_theta_s:
+                raise CosmoSevereError(f"'{upper}' cannot be combined with '100*theta_s'; give '{lower}'")
+            return _float(upper, p[upper]) * h * h
+        return default
+
+    omega_b = physical("omega_b", "Omega_b", D["omega_b"])
+    _check_range("omega_b", omega_b)
+    omega_cdm = physical("omega_cdm", "Omega_cdm", D["omega_cdm"])
+    _check_range("omega_cdm", omega_cdm)
+
+    # --- primordial amplitude
+    wa = _exclusive(p, ("A_s", "ln10^{10}A_s", "ln_A_s_1e10"))
+    A_s = D["A_s"]
+    if wa == "A_s":
+        A_s = _float("A_s", p["A_s"])
+    elif wa is not None:
+        A_s = math.exp(_float(wa, p[wa])) * 1e-10
+    _check_range("A_s", A_s)
+    n_s = _float("n_s", p.get("n_s", D["n_s"]))
+    _check_range("n_s", n_s)
+
+    # --- neutrinos
+    N_ncdm = int(_float("N_ncdm", p.get("N_ncdm", 0)))
+    if N_ncdm < 0:
+        raise CosmoSevereError(f"Parameter 'N_ncdm' = {N_ncdm} must be >= 0")
+    for name in ("m_ncdm", "T_ncdm", "deg_ncdm"):
+        if name in p and N_ncdm == 0:
+            raise CosmoSevereError(f"Parameter '{name}' given but 'N_ncdm' is 0 (set N_ncdm)")
+
+    def ncdm_list(name: str, default: float | None) -> np.ndarray:
+        if name not in p:
+            if default is None:
+                raise CosmoSevereError(f"Parameter '{name}' is required when N_ncdm = {N_ncdm}")
+            return np.full(N_ncdm, default)
+        vals = _floats(name, p[name])
+        if len(vals) != N_ncdm:
+            raise CosmoSevereError(f"Parameter '{name}' has {len(vals)} entries, N_ncdm = {N_ncdm}")
+        return np.asarray(vals, dtype=float)
+
+    m_ncdm = ncdm_list("m_ncdm", None) if N_ncdm else np.zeros(0)
+    for m in m_ncdm:
+        _check_range("m_ncdm", m)
+    T_ncdm = ncdm_list("T_ncdm", D["T_ncdm"]) if N_ncdm else np.zeros(0)
+    deg_ncdm = ncdm_list("deg_ncdm", D["deg_ncdm"]) if N_ncdm else np.zeros(0)
+
+    wu = _exclusive(p, ("N_ur", "Omega_ur", "omega_ur"))
+    from .constants import nu_over_gamma, omega_gamma
+
+    og = omega_gamma(T_cmb)
+    if wu is None:
+        N_ur = D["N_ur"]
+    elif wu == "N_ur":
+        N_ur = _float("N_ur", p["N_ur"])
+    elif wu == "omega_ur":
+        N_ur = _float("omega_ur", p["omega_ur"]) / (nu_over_gamma * og)
+    else:
+        N_ur = _float("Omega_ur", p["Omega_ur"]) * h * h / (nu_over_gamma * og)
+    if "N_eff" in p:
+        raise CosmoSevereError("Parameter 'N_eff' is not a CLASS input; give 'N_ur' (and N_ncdm, T_ncdm)")
+    _check_range("N_ur", N_ur)
+
+    # --- curvature and dark energy closure (input.c section 8)
+    Omega_k = _float("Omega_k", p.get("Omega_k", D["Omega_k"]))
+    _check_range("Omega_k", Omega_k)
+    has_L, has_f = "Omega_Lambda" in p, "Omega_fld" in p
+    if has_L and has_f:
+        raise CosmoSevereError("'Omega_Lambda' or 'Omega_fld' must be left unspecified (one closes the budget)")
+    Omega_Lambda = _float("Omega_Lambda", p["Omega_Lambda"]) if has_L else 0.0
+    Omega_fld = _float("Omega_fld", p["Omega_fld"]) if has_f else 0.0
+    closure = "fld" if has_L else "lambda"
+    has_fld = has_L or (has_f and Omega_fld != 0.0)
+    if not has_fld:
+        for name in ("w0_fld", "wa_fld", "cs2_fld"):
+            if name in p and _float(name, p[name]) != CLASS_DEFAULTS[name]:
+                raise CosmoSevereError(
+                    f"Parameter '{name}' given but no dark-energy fluid: set 'Omega_Lambda' (e.g. 0) so that "
+                    "the fluid closes the budget, or give 'Omega_fld'"
+                )
+
+    # --- helium, reionisation
+    YHe_from_bbn = True
+    YHe = 0.2454
+    if "YHe" in p:
+        s = str(p["YHe"]).strip()
+        if s.lower() not in ("bbn",):
+            YHe_from_bbn = False
+            YHe = _float("YHe", s)
+            _check_range("YHe", YHe)
+    wr = _exclusive(p, ("tau_reio", "z_reio"))
+    reio_from_tau = wr != "z_reio"
+    tau_reio = _float("tau_reio", p.get("tau_reio", D["tau_reio"]))
+    z_reio = _float("z_reio", p.get("z_reio", D["z_reio"]))
+    _check_range("tau_reio", tau_reio)
+    _check_range("z_reio", z_reio)
+    reionization = "camb"
+    if "reio_parametrization" in p:
+        rp = str(p["reio_parametrization"]).strip()
+        if rp not in ("reio_camb", "reio_none"):
+            raise CosmoSevereError(f"Parameter 'reio_parametrization' = '{rp}': only reio_camb, reio_none")
+        reionization = "camb" if rp == "reio_camb" else "none"
+    recomb = str(p.get("recombination", "hyrec")).strip().lower()
+    if recomb not in ("hyrec", "recfast"):
+        raise CosmoSevereError(f"Parameter 'recombination' = '{recomb}': allowed 'hyrec' or 'recfast'")
+
+    r = _float("r", p.get("r", D["r"]))
+    # CLASS default n_t = "scc": -r/8 (2 - r/8 - n_s) (input.c, single-field consistency)
+    n_t = _float("n_t", p["n_t"]) if "n_t" in p and str(p["n_t"]) != "scc" else -r / 8.0 * (2.0 - r / 8.0 - n_s)
+
+    params = CosmoParams(
+        h=h, omega_b=omega_b, omega_cdm=omega_cdm, Omega_k=Omega_k, Omega_Lambda=Omega_Lambda,
+        Omega_fld=Omega_fld, A_s=A_s, n_s=n_s, alpha_s=_float("alpha_s", p.get("alpha_s", D["alpha_s"])),
+        k_pivot=_float("k_pivot", p.get("k_pivot", D["k_pivot"])), tau_reio=tau_reio, z_reio=z_reio,
+        N_ur=N_ur, T_cmb=T_cmb, YHe=YHe, m_ncdm=jnp.asarray(m_ncdm), T_ncdm=jnp.asarray(T_ncdm),
+        deg_ncdm=jnp.asarray(deg_ncdm), w0_fld=_float("w0_fld", p.get("w0_fld", D["w0_fld"])),
+        wa_fld=_float("wa_fld", p.get("wa_fld", D["wa_fld"])),
+        cs2_fld=_float("cs2_fld", p.get("cs2_fld", D["cs2_fld"])), r=r, n_t=n_t, theta_s_100=theta,
+        closure=closure, has_fld=has_fld, h_from_theta_s=h_from_theta_s, reio_from_tau=reio_from_tau,
+        YHe_from_bbn=YHe_from_bbn, recombination=recomb, reionization=reionization,
+    )
+    # convert scalars to float64 jax arrays so the pytree is uniform
+    params = _as_arrays(params)
+    return params, _request(p)
+
+
+def _as_arrays(params: CosmoParams) -> CosmoParams:
+    import jax
+
+    return jax.tree_util.tree_map(lambda x: jnp.asarray(x, dtype=jnp.float64), params)
+
+
+def _request(p: dict) -> Request:
+    output = _output_list(p.get("output", ""))
+    allowed = {"tCl", "pCl", "lCl", "nCl", "sCl", "mPk", "dTk", "vTk", "mTk", "Sd", ""}
+    bad = [o for o in output if o not in allowed]
+    if bad:
+        raise CosmoSevereError(f"Parameter 'output': unknown entries {bad}; CLASS allows {sorted(allowed - {''})}")
+    lensing = str(p.get("lensing", "no")).strip().lower() in ("yes", "y", "true", "1")
+    if "P_k_max_1/Mpc" in p and "P_k_max_h/Mpc" in p:
+        raise CosmoSevereError("You can only enter one of 'P_k_max_1/Mpc' or 'P_k_max_h/Mpc'")
+    pkmax = _float("P_k_max_1/Mpc", p.get("P_k_max_1/Mpc", 1.0))
+    if "P_k_max_h/Mpc" in p:
+        h = _float("h", p["h"]) if "h" in p else _float("H0", p.get("H0", 67.81)) / 100.0
+        pkmax = _float("P_k_max_h/Mpc", p["P_k_max_h/Mpc"]) * h
+    z_pk = tuple(_floats("z_pk", p.get("z_pk", "0")))
+    z_max_pk = max(_float("z_max_pk", p.get("z_max_pk", 0.0)), max(z_pk))
+    nl = str(p.get("non_linear", p.get("non linear", "none"))).strip().lower()
+    if nl in ("", "no", "none"):
+        nl = "none"
+    if nl not in ("none", "halofit", "hmcode", "pt"):
+        raise CosmoSevereError(f"Parameter 'non_linear' = '{nl}': allowed none, halofit, hmcode, PT")
+    modes = tuple(_output_list(p.get("modes", "s")))
+    return Request(
+        output=output, lensing=lensing, modes=modes,
+        l_max_scalars=int(_float("l_max_scalars", p.get("l_max_scalars", 2500))),
+        l_max_tensors=int(_float("l_max_tensors", p.get("l_max_tensors", 500))),
+        P_k_max=pkmax, z_pk=z_pk, z_max_pk=z_max_pk, non_linear=nl,
+    )
+
+
+def default_params(**class_inputs) -> CosmoParams:
+    """CosmoParams for CLASS's defaults updated with ``class_inputs`` (CLASS names)."""
+    return from_class_dict(class_inputs)[0]
+
+
+def planck18(**overrides) -> CosmoParams:
+    """Planck 2018 best fit with one 0.06 eV neutrino (the `make run` cosmology)."""
+    return from_class_dict({**PLANCK18, **overrides})[0]

@@ -1,0 +1,62 @@
+"""Static precision settings (array shapes, tolerances), in the spirit of CLASS's ``precisions.h``.
+
+A `Precision` is hashable and passed as a static argument to jitted functions: changing it recompiles.
+Named presets: ``"fast"`` (logic tests, ~1e-3), ``"default"`` (the 1e-4 background / 1e-3 spectra
+targets), ``"high"`` (convergence checks). One documented field per knob.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class BackgroundPrecision:
+    n_loga: int = 2000  # points of the log(a) table from a_ini to a=1
+    a_ini: float = 1e-14  # first scale factor of the table (deep radiation era)
+    n_gl: int = 4  # Gauss-Legendre nodes per table interval for tau, t, r_s, distance integrals
+    n_q_bg: int = 48  # Gauss-Laguerre momentum nodes for ncdm background integrals (rho, p)
+
+
+@dataclasses.dataclass(frozen=True)
+class ThermoPrecision:
+    z_ini: float = 1e4  # start of the recombination integration (x_e from Saha before)
+    n_z: int = 2000  # points of the thermodynamics table in z (log-spaced in 1+z at high z)
+    rtol: float = 1e-8  # relative tolerance of the recombination ODE solve
+    atol: float = 1e-11  # absolute tolerance of the recombination ODE solve
+
+
+@dataclasses.dataclass(frozen=True)
+class Precision:
+    name: str = "default"
+    background: BackgroundPrecision = BackgroundPrecision()
+    thermo: ThermoPrecision = ThermoPrecision()
+
+
+PRESETS: dict[str, Precision] = {
+    "fast": Precision(
+        name="fast",
+        background=BackgroundPrecision(n_loga=600, n_q_bg=24),
+        thermo=ThermoPrecision(n_z=600, rtol=1e-6, atol=1e-9),
+    ),
+    "default": Precision(),
+    "high": Precision(
+        name="high",
+        background=BackgroundPrecision(n_loga=6000, n_gl=6, n_q_bg=80),
+        thermo=ThermoPrecision(n_z=6000, rtol=1e-10, atol=1e-13),
+    ),
+}
+
+
+def get_precision(p: "str | Precision | None" = None) -> Precision:
+    """A preset by name (``fast``/``default``/``high``), or the given Precision unchanged."""
+    if p is None:
+        return PRESETS["default"]
+    if isinstance(p, Precision):
+        return p
+    try:
+        return PRESETS[p]
+    except KeyError:
+        from .errors import CosmoSevereError
+
+        raise CosmoSevereError(f"Unknown precision preset '{p}'; choose from {sorted(PRESETS)}") from None
