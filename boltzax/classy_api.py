@@ -1,0 +1,277 @@
+"""``boltzax.Class``: a drop-in for classy 3.4.1's ``Class`` (``from boltzax import Class``).
+
+A thin host-side wrapper over the pure `compute` pipeline. Names, units and conventions follow classy
+(``python/classy.pyx``): H in 1/Mpc, distances in Mpc, age in Gyr, k in 1/Mpc, P(k) in Mpc^3, raw C_l
+dimensionless. Scalar properties (``h``, ``Omega_m``, ``age`` ...) are `CallableFloat`: usable both as
+attributes and as calls, as in classy 3.4.
+
+Outputs that boltzax does not compute yet raise `NotImplementedOutputError` (a `CosmoSevereError`),
+never wrong numbers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import CosmoComputationError, CosmoSevereError, NotImplementedOutputError
+from .params import Request, from_class_dict
+
+# outputs that are computed today; the others raise NotImplementedOutputError at compute()
+IMPLEMENTED_OUTPUTS: set[str] = set()
+
+
+class CallableFloat(float):
+    """A float that can also be called, like classy 3.4's properties: ``cosmo.h`` == ``cosmo.h()``."""
+
+    def __call__(self) -> float:
+        return float(self)
+
+
+def _vectorise(f):
+    """Accept a scalar (returns a float) or an array (returns a numpy array), like classy's helpers."""
+
+    def wrapped(self, z):
+        zz = np.asarray(z, dtype=float)
+        out = np.asarray(f(self, np.atleast_1d(zz)))
+        return float(out[0]) if zz.ndim == 0 else out.reshape(zz.shape)
+
+    wrapped.__name__ = f.__name__
+    wrapped.__doc__ = f.__doc__
+    return wrapped
+
+
+def _not_yet(what: str, issue: str):
+    def method(self, *args, **kwargs):
+        raise NotImplementedOutputError(f"{what} is not implemented in boltzax yet ({issue})")
+
+    method.__name__ = what
+    return method
+
+
+class Class:
+    """classy-compatible front door. ``set`` parameters (CLASS names), ``compute()``, then query."""
+
+    def __init__(self, default: bool = False, precision: str = "default"):
+        self._pars: dict = {}
+        self._precision = precision
+        self._res = None
+        self._request: Request | None = None
+        self.state = False
+
+    # ----------------------------------------------------------------- input / lifecycle
+    @property
+    def pars(self) -> dict:
+        return self._pars
+
+    def set(self, *pars, **kars) -> bool:
+        """Add parameters: dicts and/or keyword arguments (CLASS names). Returns True like classy."""
+        for d in pars:
+            if not isinstance(d, dict):
+                raise CosmoSevereError(f"Class.set expects dicts of CLASS parameters, got {type(d).__name__}")
+            self._pars.update(d)
+        self._pars.update(kars)
+        self.state = False
+        return True
+
+    def set_default(self) -> None:
+        self._pars = {}
+        self.state = False
+
+    def empty(self) -> None:
+        """Forget all parameters and results."""
+        self._pars = {}
+        self.struct_cleanup()
+
+    def struct_cleanup(self) -> None:
+        """Free the computed results (parameters are kept)."""
+        self._res = None
+        self.state = False
+
+    def compute(self, level=None) -> None:
+        """Parse the parameters (CLASS rules) and run the pipeline. Raises CosmoSevereError for unknown or
+        contradictory input, NotImplementedOutputError for outputs boltzax does not compute yet."""
+        if self.state:
+            return
+        params, request = from_class_dict(self._pars)
+        missing = [o for o in request.output if o and o not in IMPLEMENTED_OUTPUTS]
+        if missing:
+            raise NotImplementedOutputError(
+                f"Parameter 'output': {missing} not implemented in boltzax yet "
+                "(perturbations/spectra land with issues 5-6); use output='' for background and thermodynamics"
+            )
+        if request.non_linear != "none":
+            raise NotImplementedOutputError(f"Parameter 'non_linear' = '{request.non_linear}' not implemented yet")
+        from .compute import compute
+
+        res = compute(params, self._precision)
+        self._check_finite(res)
+        self._res, self._request, self.state = res, request, True
+
+    @staticmethod
+    def _check_finite(res) -> None:
+        bad = [k for k, v in res.thermo.derived.items() if not np.all(np.isfinite(np.asarray(v)))]
+        if bad:
+            raise CosmoComputationError(f"non-finite derived parameters {bad}: check the input ranges")
+
+    def _r(self):
+        if not self.state:
+            self.compute()
+        return self._res
+
+    # ----------------------------------------------------------------- background
+    @_vectorise
+    def Hubble(self, z):
+        """H(z) [1/Mpc]."""
+        return self._r().background.H_of_z(z)
+
+    @_vectorise
+    def angular_distance(self, z):
+        """Angular diameter distance D_A(z) [Mpc]."""
+        return self._r().background.angular_distance(z)
+
+    @_vectorise
+    def luminosity_distance(self, z):
+        """Luminosity distance [Mpc]."""
+        return self._r().background.luminosity_distance(z)
+
+    @_vectorise
+    def comoving_distance(self, z):
+        """Comoving radial distance chi(z) [Mpc]."""
+        return self._r().background.comoving_distance(z)
+
+    @_vectorise
+    def scale_independent_growth_factor(self, z):
+        """Growth factor D(z), normalised to 1 today (CLASS background D)."""
+        return self._r().background.growth_D(z)
+
+    @_vectorise
+    def scale_independent_growth_factor_f(self, z):
+        """Growth rate f(z) = d ln D / d ln a."""
+        return self._r().background.growth_f(z)
+
+    @_vectorise
+    def z_of_tau(self, tau):
+        """Redshift at conformal time tau [Mpc]."""
+        return self._r().background.z_of_tau(tau)
+
+    @_vectorise
+    def ionization_fraction(self, z):
+        """Free-electron fraction x_e(z) (per hydrogen nucleus, CLASS convention)."""
+        return self._r().thermo.x_e_of_z(z)
+
+    @_vectorise
+    def baryon_temperature(self, z):
+        """Baryon temperature T_b(z) [K]."""
+        return self._r().thermo.T_b_of_z(z)
+
+    def angular_distance_from_to(self, z1: float, z2: float) -> float:
+        """Angular distance of z2 seen from z1 [Mpc] (flat: (chi2-chi1)/(1+z2); curved: sinn)."""
+        bg = self._r().background
+        return float(bg.angular_distance_from_to(z1, z2))
+
+    def z_of_r(self, z):
+        """(r(z), dz/dr(z)) = (comoving distance [Mpc], H(z) [1/Mpc]) as classy."""
+        z = np.atleast_1d(np.asarray(z, dtype=float))
+        return self.comoving_distance(z), self.Hubble(z)
+
+    def get_background(self) -> dict:
+        """The background table with classy's column names (numpy arrays, z decreasing)."""
+        from .background import background_table
+
+        return {k: np.asarray(v) for k, v in background_table(self._r().background).items()}
+
+    def get_thermodynamics(self) -> dict:
+        """The thermodynamics table with classy's column names (numpy arrays, z increasing)."""
+        from .thermo.thermodynamics import thermodynamics_table
+
+        r = self._r()
+        return {k: np.asarray(v) for k, v in thermodynamics_table(r.thermo, r.background).items()}
+
+    # ----------------------------------------------------------------- scalars (CallableFloat)
+    def _dens(self) -> dict:
+        from .background import derived_densities
+
+        return derived_densities(self._r().params)
+
+    def _derived(self, name: str) -> float:
+        return float(self._r().thermo.derived[name])
+
+    h = property(lambda self: CallableFloat(self._r().params.h))
+    H0 = property(lambda self: CallableFloat(100.0 * self._r().params.h))
+    T_cmb = property(lambda self: CallableFloat(self._r().params.T_cmb))
+    n_s = property(lambda self: CallableFloat(self._r().params.n_s))
+    Omega_m = property(lambda self: CallableFloat(self._dens()["Omega0_m"]))
+    Omega_r = property(lambda self: CallableFloat(self._dens()["Omega0_r"]))
+    Omega_b = property(lambda self: CallableFloat(self._dens()["Omega0_b"]))
+    omega_b = property(lambda self: CallableFloat(self._r().params.omega_b))
+    Omega_cdm = property(lambda self: CallableFloat(self._dens()["Omega0_cdm"]))
+    Omega_g = property(lambda self: CallableFloat(self._dens()["Omega0_g"]))
+    Omega_k = property(lambda self: CallableFloat(self._r().params.Omega_k))
+    Omega_Lambda = property(lambda self: CallableFloat(self._dens()["Omega0_lambda"]))
+    Omega_fld = property(lambda self: CallableFloat(self._dens()["Omega0_fld"]))
+    Omega_nu = property(lambda self: CallableFloat(self._dens()["Omega0_ncdm_tot"]))
+    Neff = property(lambda self: CallableFloat(self._dens()["Neff"]))
+    age = property(lambda self: CallableFloat(self._r().background.age_Gyr))
+    tau_reio = property(lambda self: CallableFloat(self._derived("tau_reio")))
+    z_reio = property(lambda self: CallableFloat(self._derived("z_reio")))
+    rs_drag = property(lambda self: CallableFloat(self._derived("rs_d")))
+    theta_s_100 = property(lambda self: CallableFloat(self._derived("100*theta_s")))
+    theta_star_100 = property(lambda self: CallableFloat(self._derived("100*theta_star")))
+
+    def Omega0_m(self) -> float:
+        return float(self.Omega_m)
+
+    def Omega0_k(self) -> float:
+        return float(self.Omega_k)
+
+    def Omega0_cdm(self) -> float:
+        return float(self.Omega_cdm)
+
+    def get_current_derived_parameters(self, names) -> dict:
+        """classy's derived-parameter dictionary for the given names (CLASS names)."""
+        if not isinstance(names, (list, tuple)):
+            raise CosmoSevereError("get_current_derived_parameters expects a list of names")
+        r = self._r()
+        dens = self._dens()
+        th = {k: float(v) for k, v in r.thermo.derived.items()}
+        p = r.params
+        table = {
+            "h": float(p.h), "H0": 100.0 * float(p.h), "age": float(r.background.age_Gyr),
+            "conformal_age": float(r.background.conformal_age), "Omega_m": dens["Omega0_m"],
+            "omega_m": dens["Omega0_m"] * float(p.h) ** 2, "Omega0_lambda": dens["Omega0_lambda"],
+            "Omega_Lambda": dens["Omega0_lambda"], "Omega0_fld": dens["Omega0_fld"], "Neff": dens["Neff"],
+            "m_ncdm_tot": float(np.sum(np.asarray(p.m_ncdm))), "A_s": float(p.A_s),
+            "ln10^{10}A_s": float(np.log(1e10 * float(p.A_s))), "ln_A_s_1e10": float(np.log(1e10 * float(p.A_s))),
+            "n_s": float(p.n_s), "alpha_s": float(p.alpha_s), "r": float(p.r), "n_t": float(p.n_t),
+            "theta_s_100": th.get("100*theta_s", np.nan), "theta_star_100": th.get("100*theta_star", np.nan),
+        }
+        table.update(th)
+        if p.n_ncdm:
+            table["m_ncdm_in_eV"] = float(np.asarray(p.m_ncdm)[0])
+        out = {}
+        for n in names:
+            if n not in table:
+                raise CosmoSevereError(f"get_current_derived_parameters: '{n}' is not a derived parameter "
+                                       f"boltzax computes (yet); known: {sorted(table)}")
+            out[n] = table[n]
+        return out
+
+    # ----------------------------------------------------------------- not yet implemented (issues 5-6)
+    raw_cl = _not_yet("raw_cl", "CMB spectra, issue 'CMB C_l'")
+    lensed_cl = _not_yet("lensed_cl", "CMB spectra, issue 'CMB C_l'")
+    density_cl = _not_yet("density_cl", "not planned yet")
+    pk = _not_yet("pk", "issue 5: linear perturbations and P(k)")
+    pk_lin = _not_yet("pk_lin", "issue 5")
+    pk_cb = _not_yet("pk_cb", "issue 5")
+    pk_cb_lin = _not_yet("pk_cb_lin", "issue 5")
+    get_pk_all = _not_yet("get_pk_all", "issue 5")
+    get_pk_and_k_and_z = _not_yet("get_pk_and_k_and_z", "issue 5")
+    get_transfer = _not_yet("get_transfer", "issue 5")
+    get_perturbations = _not_yet("get_perturbations", "issue 5")
+    sigma8 = property(_not_yet("sigma8", "issue 5"))
+    sigma8_cb = property(_not_yet("sigma8_cb", "issue 5"))
+    S8 = property(_not_yet("S8", "issue 5"))
+    pk_mm_real = _not_yet("pk_mm_real", "issue 6: one-loop PT")
+    pk_gg_real = _not_yet("pk_gg_real", "issue 6")
+    pk_gm_real = _not_yet("pk_gm_real", "issue 6")
+    get_pk_mult = _not_yet("get_pk_mult", "issue 6")

@@ -1,0 +1,125 @@
+"""Command line: ``boltzax run [FILE.ini] [--output DIR] [--precision fast|default|high]``.
+
+Without an .ini file it computes the default cosmology (Planck 2018 best fit, one 0.06 eV neutrino),
+prints derived parameters and timings, and writes CLASS-format tables plus a PNG figure to DIR.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+
+def _log(msg: str) -> None:
+    print(f"[boltzax] {msg}", flush=True)
+
+
+def _run(args) -> int:
+    from . import io
+    from .classy_api import Class
+    from .errors import CosmoError
+    from .params import PLANCK18
+
+    inputs = io.read_ini(args.ini) if args.ini else dict(PLANCK18)
+    root = os.path.splitext(os.path.basename(args.ini))[0] + "_" if args.ini else "boltzax_"
+    os.makedirs(args.output, exist_ok=True)
+    _log(f"input: {args.ini or 'default cosmology (Planck 2018 + one 0.06 eV neutrino)'}")
+    cosmo = Class(precision=args.precision)
+    cosmo.set(inputs)
+    try:
+        _log("computing background + thermodynamics (first call compiles; cached afterwards) ...")
+        t0 = time.perf_counter()
+        cosmo.compute()
+        t_first = time.perf_counter() - t0
+        cosmo.struct_cleanup()
+        t0 = time.perf_counter()
+        cosmo.compute()
+        t_warm = time.perf_counter() - t0
+    except CosmoError as e:
+        print(f"boltzax: error: {e}", file=sys.stderr)
+        return 2
+
+    names = ["h", "H0", "Omega_m", "Omega_Lambda", "Neff", "age", "conformal_age", "YHe", "z_reio",
+             "tau_reio", "z_rec", "z_star", "rs_rec", "rs_star", "100*theta_s", "100*theta_star", "z_d", "rs_d"]
+    derived = {}
+    for n in names:
+        try:
+            derived[n] = cosmo.get_current_derived_parameters([n])[n]
+        except CosmoError:
+            pass
+    print()
+    print(f"{'derived parameter':<22}{'value':>16}")
+    print("-" * 38)
+    for k, v in derived.items():
+        print(f"{k:<22}{v:>16.8g}")
+    print("-" * 38)
+    print(f"{'first call (compile)':<22}{t_first:>14.3f} s")
+    print(f"{'warm call':<22}{t_warm:>14.3f} s")
+    print()
+
+    bg = cosmo.get_background()
+    th = cosmo.get_thermodynamics()
+    io.write_table(os.path.join(args.output, root + "background.dat"), bg, io.BACKGROUND_HEADER)
+    io.write_table(os.path.join(args.output, root + "thermodynamics.dat"), th, io.THERMO_HEADER)
+    io.write_parameters(os.path.join(args.output, root + "parameters.ini"), derived, inputs)
+    png = os.path.join(args.output, root + "summary.png")
+    _plot(bg, th, png)
+    for f in ("background.dat", "thermodynamics.dat", "parameters.ini", "summary.png"):
+        _log(f"wrote {os.path.join(args.output, root + f)}")
+    return 0
+
+
+def _plot(bg: dict, th: dict, path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, ax = plt.subplots(1, 3, figsize=(15, 4.2))
+    z = np.asarray(bg["z"])
+    m = (z > 0) & (z < 1e4)
+    ax[0].loglog(1 + z[m], bg["H [1/Mpc]"][m], label="H [1/Mpc]")
+    ax[0].loglog(1 + z[m], bg["ang.diam.dist."][m] / 1e4, label=r"$D_A$ [$10^4$ Mpc]")
+    ax[0].loglog(1 + z[m], bg["comov.snd.hrz."][m] / 1e3, label=r"$r_s$ [$10^3$ Mpc]")
+    ax[0].set_xlabel("1+z")
+    ax[0].legend()
+    ax[0].set_title("background")
+    zt = np.asarray(th["z"])
+    mt = (zt > 0) & (zt < 8000)
+    ax[1].semilogx(zt[mt], th["x_e"][mt])
+    ax[1].set_xlabel("z")
+    ax[1].set_ylabel(r"$x_e$")
+    ax[1].set_title("ionisation history")
+    mv = (zt > 200) & (zt < 2500)
+    ax[2].plot(zt[mv], th["g [Mpc^-1]"][mv])
+    ax[2].set_xlabel("z")
+    ax[2].set_ylabel(r"visibility $g$ [1/Mpc]")
+    ax[2].set_title("visibility function")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="boltzax",
+        description="Differentiable Einstein-Boltzmann solver in JAX with CLASS conventions.",
+    )
+    sub = parser.add_subparsers(dest="command")
+    run = sub.add_parser("run", help="compute a cosmology from a CLASS .ini file (default: Planck 2018)")
+    run.add_argument("ini", nargs="?", help="CLASS-syntax input file (name = value lines)")
+    run.add_argument("--output", "-o", default="output", help="directory for CLASS-format files and plots")
+    run.add_argument("--precision", "-p", default="default", choices=["fast", "default", "high"],
+                     help="precision preset")
+    args = parser.parse_args(argv)
+    if args.command != "run":
+        parser.print_help()
+        return 0
+    return _run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
