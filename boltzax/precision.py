@@ -24,6 +24,10 @@ class ThermoPrecision:
     n_z: int = 2000  # points of the thermodynamics table in z (log-spaced in 1+z at high z)
     rtol: float = 1e-8  # relative tolerance of the recombination ODE solve
     atol: float = 1e-11  # absolute tolerance of the recombination ODE solve
+    # RECFAST (thermo/recfast.py): fixed-grid Radau IIA on rec_z_grid(z_ini, n_z)
+    recfast_newton_iterations: int = 4  # Newton iterations per implicit step (then one IFT correction)
+    recfast_switch_width: float = 1e-5  # logistic width in x_H, x_He of RECFAST's x > 0.995 triggers
+    n_quad: int = 4  # Gauss-Legendre nodes per grid interval for kappa, kappa_b and tau_reio integrals
 
 
 @dataclasses.dataclass(frozen=True)

@@ -202,11 +202,13 @@ def _dxHe_dz(x_He, x, x_H, nH, z, Hz, T, a: _Args):
     Rdown_He = _A_VF / (sq0 * (1.0 + sq0) ** (1.0 - _B_VF) * (1.0 + sq1) ** (1.0 + _B_VF))
     Rup_He = 4.0 * Rdown_He * (_CR * T) ** 1.5 * jnp.exp(-_CDB_HE / T)
     one_m = jnp.maximum(1.0 - x_He, 1e-300)
-    He_Boltz = jnp.exp(jnp.minimum(_CDB_HE2S2P / T, _MAX_EXP_BOLTZ))
+    ln_boltz = jnp.minimum(_CDB_HE2S2P / T, _MAX_EXP_BOLTZ)  # He_Boltz capped at e^680 as in CLASS
 
     def peebles(K_He):
-        Cc = (1.0 + K_He * _LAMBDA_HE * n_He * one_m * He_Boltz) / (
-            1.0 + K_He * (_LAMBDA_HE + Rup_He) * n_He * one_m * He_Boltz)
+        # C_He = (1 + q Lambda)/(1 + q (Lambda + Rup)), q = K_He n_He (1-x_He) He_Boltz, written with
+        # 1/q = exp(-ln q) so that q ~ e^680 at low temperature cannot overflow
+        iq = jnp.exp(-(jnp.log(K_He * n_He * one_m) + ln_boltz))
+        Cc = (iq + _LAMBDA_HE) / (iq + _LAMBDA_HE + Rup_He)
         return (x * x_He * nH * Rdown_He - Rup_He * one_m * jnp.exp(-_CL_HE / T)) * Cc / (Hz * (1.0 + z))
 
     # Heflag = 0: K_He = CK_He / H
