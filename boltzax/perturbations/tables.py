@@ -1,0 +1,170 @@
+"""Background and thermodynamics tables as the perturbation right-hand side needs them.
+
+This is the single adapter between boltzax's `Background`/`Thermo` and the perturbation equations:
+everything the equations read is tabulated on a *uniform* grid in x = ln a and interpolated with a
+cubic (Catmull-Rom: centred-difference slopes, third-order accurate, C1) so that an adaptive stiff
+solver sees smooth coefficients.  Units are CLASS's: conformal time tau [Mpc], a'/a [1/Mpc],
+"a2rho" = a^2 * (8 pi G / 3) rho [1/Mpc^2] (CLASS's rho is 8piG/3 rho, background.c), kappa' =
+a n_e sigma_T [1/Mpc] (thermodynamics.c), c_b^2 dimensionless.
+
+Builders: `tables_from_arrays` (raw arrays on any increasing ln a grid, used by tests and stubs)
+and `tables_from_boltzax` (the boltzax Background/Thermo, wired in when those modules exist).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import equinox as eqx
+import jax.numpy as jnp
+
+SPECIES = ("g", "b", "cdm", "ur", "lambda", "fld")  # a2rho columns (fld: dark-energy fluid, 0 if absent)
+
+
+def _cr_coeffs(x, x0, dx, ys):
+    """Index and local Catmull-Rom basis for uniform grid x_j = x0 + j dx (clamped to the grid)."""
+    n = ys.shape[-1]
+    s = (x - x0) / dx
+    i = jnp.clip(jnp.floor(s).astype(jnp.int32), 1, n - 3)
+    t = s - i
+    return i, t
+
+
+def cr_interp(x, x0, dx, ys):
+    """Catmull-Rom cubic interpolation of ys (last axis on the uniform grid), value and d/dx.
+
+    Third-order accurate on a uniform grid; continuous first derivative.  Out of range the end
+    cubic is extrapolated (callers keep x inside the grid).
+    """
+    i, t = _cr_coeffs(x, x0, dx, ys)
+    p0 = jnp.take(ys, i - 1, axis=-1)
+    p1 = jnp.take(ys, i, axis=-1)
+    p2 = jnp.take(ys, i + 1, axis=-1)
+    p3 = jnp.take(ys, i + 2, axis=-1)
+    m1 = 0.5 * (p2 - p0)
+    m2 = 0.5 * (p3 - p1)
+    t2 = t * t
+    t3 = t2 * t
+    h00 = 2 * t3 - 3 * t2 + 1
+    h10 = t3 - 2 * t2 + t
+    h01 = -2 * t3 + 3 * t2
+    h11 = t3 - t2
+    val = h00 * p1 + h10 * m1 + h01 * p2 + h11 * m2
+    d00 = 6 * t2 - 6 * t
+    d10 = 3 * t2 - 4 * t + 1
+    d01 = -6 * t2 + 6 * t
+    d11 = 3 * t2 - 2 * t
+    der = (d00 * p1 + d10 * m1 + d01 * p2 + d11 * m2) / dx
+    return val, der
+
+
+class PertTables(eqx.Module):
+    """Tabulated background + thermodynamics on a uniform ln a grid (see module docstring).
+
+    Fields (n = number of grid points):
+      lna0, dlna: grid start and spacing; ln_tau (n,): ln of conformal time [Mpc];
+      ln_aH (n,): ln(a'/a) [1/Mpc]; ln_a2rho (6, n): ln(a^2 rho_i) for SPECIES (-700 where absent);
+      w_fld (n,), ca2_fld (n,): fluid equation of state and adiabatic sound speed squared;
+      ln_dkappa (n,): ln kappa' [1/Mpc]; cb2 (n,): baryon sound speed squared;
+      tau_fs: conformal time after which photons free-stream (CLASS thermodynamics.c,
+      `tau_free_streaming`: first time after recombination with 1/(kappa' tau) > 5) [Mpc];
+      tau0: conformal age [Mpc]; K: curvature [1/Mpc^2]; cs2_fld: fluid rest-frame sound speed^2.
+    """
+
+    lna0: Any
+    dlna: Any
+    ln_tau: Any
+    ln_aH: Any
+    ln_a2rho: Any
+    w_fld: Any
+    ca2_fld: Any
+    ln_dkappa: Any
+    cb2: Any
+    tau_fs: Any
+    tau0: Any
+    K: Any
+    cs2_fld: Any
+
+    def at(self, lna):
+        """Dict of everything the right-hand side needs at ln a (scalar)."""
+        x0, dx = self.lna0, self.dlna
+        ln_tau, _ = cr_interp(lna, x0, dx, self.ln_tau)
+        ln_aH, dln_aH = cr_interp(lna, x0, dx, self.ln_aH)
+        ln_a2rho, _ = cr_interp(lna, x0, dx, self.ln_a2rho)
+        ln_dk, dln_dk = cr_interp(lna, x0, dx, self.ln_dkappa)
+        cb2, _ = cr_interp(lna, x0, dx, self.cb2)
+        w_fld, _ = cr_interp(lna, x0, dx, self.w_fld)
+        ca2_fld, _ = cr_interp(lna, x0, dx, self.ca2_fld)
+        aH = jnp.exp(ln_aH)
+        dkappa = jnp.exp(ln_dk)
+        return dict(
+            tau=jnp.exp(ln_tau),
+            a=jnp.exp(lna),
+            aH=aH,
+            a2rho=jnp.exp(ln_a2rho),
+            dkappa=dkappa,
+            ddkappa=aH * dkappa * dln_dk,  # d kappa'/d tau = (a'/a) d kappa'/d ln a
+            cb2=cb2,
+            w_fld=w_fld,
+            ca2_fld=ca2_fld,
+        )
+
+    def tau_of_lna(self, lna):
+        return jnp.exp(cr_interp(lna, self.lna0, self.dlna, self.ln_tau)[0])
+
+    def lna_of_tau(self, tau):
+        """Inverse of tau(ln a) by bisection-free table inversion (linear in ln tau, then one Newton
+        step on the cubic, using d ln tau / d ln a = 1/(tau a'/a))."""
+        lt = jnp.log(tau)
+        grid = self.lna0 + self.dlna * jnp.arange(self.ln_tau.shape[0])
+        x = jnp.interp(lt, self.ln_tau, grid)
+        for _ in range(2):
+            f, df = cr_interp(x, self.lna0, self.dlna, self.ln_tau)
+            x = x - (f - lt) / df
+        return x
+
+
+def _first_free_streaming_tau(ln_tau, ln_dkappa, lna):
+    """CLASS thermodynamics_calculate_recombination_quantities: tau_free_streaming, the first table time
+    after the visibility peak (approximated here by kappa' tau = 1, i.e. the end of tight coupling,
+    which precedes the peak) at which tau_c / tau = 1 / (kappa' tau) exceeds 5."""
+    kt = jnp.exp(ln_dkappa + ln_tau)
+    # radiation_streaming_trigger_tau_c_over_tau = 5 (CLASS precisions.h)
+    after = kt < 1.0 / 5.0
+    # restrict to after the first crossing of kappa' tau = 1 (recombination): cumulative mask
+    passed_rec = jnp.cumsum((kt < 1.0).astype(jnp.int32)) > 0
+    ok = after & passed_rec
+    idx = jnp.argmax(ok)
+    return jnp.exp(ln_tau[idx])
+
+
+def tables_from_arrays(lna, tau, aH, a2rho: dict, dkappa, cb2, K=0.0, w_fld=None, ca2_fld=None,
+                       cs2_fld=1.0):
+    """Build `PertTables` from arrays on a uniform, increasing ln a grid.
+
+    lna (n,), tau (n,) [Mpc], aH (n,) = a'/a [1/Mpc], a2rho: dict species -> a^2 rho [1/Mpc^2],
+    dkappa (n,) [1/Mpc], cb2 (n,).
+    """
+    lna = jnp.asarray(lna)
+    n = lna.shape[0]
+    cols = []
+    for s in SPECIES:
+        v = a2rho.get(s)
+        cols.append(jnp.full((n,), -700.0) if v is None else jnp.log(jnp.maximum(v, 1e-300)))
+    ln_tau = jnp.log(tau)
+    ln_dk = jnp.log(dkappa)
+    return PertTables(
+        lna0=lna[0],
+        dlna=lna[1] - lna[0],
+        ln_tau=ln_tau,
+        ln_aH=jnp.log(aH),
+        ln_a2rho=jnp.stack(cols),
+        w_fld=jnp.full((n,), -1.0) if w_fld is None else jnp.asarray(w_fld),
+        ca2_fld=jnp.full((n,), -1.0) if ca2_fld is None else jnp.asarray(ca2_fld),
+        ln_dkappa=ln_dk,
+        cb2=jnp.asarray(cb2),
+        tau_fs=_first_free_streaming_tau(ln_tau, ln_dk, lna),
+        tau0=tau[-1],
+        K=jnp.asarray(K, dtype=float),
+        cs2_fld=jnp.asarray(cs2_fld, dtype=float),
+    )
