@@ -13,6 +13,8 @@ class PerturbationPrecision:
     k_tau_ini: float = 0.01  # start each mode at k tau = this (super-horizon; CLASS uses 0.07 and TCA)
     tau_ini_max: float = 1.0  # [Mpc] latest start (radiation era, before any k-independent physics)
     rsa_k_tau: float = 45.0  # CLASS radiation_streaming_trigger_tau_over_tau_k
+    ufa_k_tau: float = 30.0  # CLASS ur_fluid_trigger_tau_over_tau_k
+    ur_fluid: bool = True  # use CLASS's ur fluid approximation (False: full hierarchy, ~0.3% more accurate at k=1)
     rtol: float = 1e-5  # relative tolerance of the adaptive stiff solver
     atol: float = 1e-10  # absolute tolerance (the state is normalised to eta_ini = 1)
     max_steps: int = 20000

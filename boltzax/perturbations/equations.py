@@ -62,8 +62,15 @@ def _hierarchy_tail(F, k, tau, kappa):
     return jnp.concatenate([mid, last[None]])
 
 
-def derivs_tau(y, k, bg, lay: Layout, rsa: bool):
-    """d y / d tau at one time.  bg: dict from `PertTables.at`.  rsa static (traced branch-free)."""
+def derivs_tau(y, k, bg, lay: Layout, mode: int):
+    """d y / d tau at one time.  bg: dict from `PertTables.at`.
+
+    mode (static): 0 full hierarchies; 1 massless neutrinos in CLASS's ultra-relativistic fluid
+    approximation (ufa_CLASS: delta, theta, shear only; Blas, Lesgourgues & Tram 2011 sec. 3.3, CLASS
+    perturbations_derivs), higher ur multipoles frozen; 2 radiation-streaming approximation (photons and
+    ur algebraic, see module docstring).
+    """
+    rsa = mode == 2
     k2 = k * k
     tau = bg["tau"]
     aH = bg["aH"]
@@ -130,8 +137,13 @@ def derivs_tau(y, k, bg, lay: Layout, rsa: bool):
     F_u = ur.at[2].set(2.0 * s_ur)
     dd_u = -4.0 / 3.0 * t_ur - 2.0 / 3.0 * h_p
     dt_u = k2 * (0.25 * d_ur - s_ur)
-    ds_u = 0.5 * (8.0 / 15.0 * t_ur - 3.0 / 5.0 * k * F_u[3] + 8.0 / 15.0 * metric_shear)
-    dF_u = _hierarchy_tail(F_u, k, tau, 0.0)
+    if mode == 1:
+        # ufa_CLASS: shear' = -3/tau shear + 2/3 (theta + h'/2)  (CLASS metric_ufa_class = h'/2)
+        ds_u = -3.0 / tau * s_ur + 2.0 / 3.0 * (t_ur + 0.5 * h_p)
+        dF_u = jnp.zeros(lay.l_max_ur - 2)
+    else:
+        ds_u = 0.5 * (8.0 / 15.0 * t_ur - 3.0 / 5.0 * k * F_u[3] + 8.0 / 15.0 * metric_shear)
+        dF_u = _hierarchy_tail(F_u, k, tau, 0.0)
 
     return jnp.concatenate([
         jnp.stack([dy_c, dy_db, dy_tb, eta_p, dd_g, dt_g, ds_g]), dF_g,
@@ -140,10 +152,10 @@ def derivs_tau(y, k, bg, lay: Layout, rsa: bool):
     ])
 
 
-def derivs_lna(lna, y, k, tab, lay: Layout, rsa: bool):
+def derivs_lna(lna, y, k, tab, lay: Layout, mode: int):
     """d y / d ln a = (d y / d tau) / (a'/a)."""
     bg = tab.at(lna)
-    return derivs_tau(y, k, bg, lay, rsa) / bg["aH"]
+    return derivs_tau(y, k, bg, lay, mode) / bg["aH"]
 
 
 def matter_outputs(y, k, bg, lay: Layout):

@@ -2,7 +2,8 @@
 
 Independent variable x = ln a.  Each mode starts at tau_ini = min(k_tau_ini / k, tau_max_ini) (super-horizon,
 radiation era) from the adiabatic series (initial.py) and is integrated with an L-stable ESDIRK method
-(diffrax Kvaerno5, adaptive PID step control) in two segments: the full Boltzmann hierarchy until the
+(diffrax Kvaerno5, adaptive PID step control) in three segments: the full Boltzmann hierarchy until
+tau_ufa = 30 / k (CLASS ur_fluid_trigger_tau_over_tau_k), the massless-neutrino fluid approximation until the
 radiation-streaming switch tau_rsa = max(45 / k, tau_free_streaming) (CLASS precisions.h
 radiation_streaming_trigger_tau_over_tau_k = 45, trigger_tau_c_over_tau = 5), then the RSA system.
 The system is linear in y, so Newton converges in one iteration (the Jacobian is exact).
@@ -36,11 +37,16 @@ def solve_mode(k, lna_out, tab, prec):
 
     tau_rsa = jnp.maximum(prec.rsa_k_tau / k, tab.tau_fs)
     lna_sw = jnp.minimum(tab.lna_of_tau(tau_rsa), LNA_END - 1e-3)
+    if prec.ur_fluid:
+        # CLASS ur_fluid_trigger_tau_over_tau_k = 30 < 45: the fluid phase always precedes the RSA
+        lna_uf = jnp.minimum(tab.lna_of_tau(prec.ufa_k_tau / k), lna_sw - 1e-6)
+    else:
+        lna_uf = lna_sw - 1e-6
 
     solver = _solver(prec)
 
-    def run(rsa, t0, t1, y0, ts):
-        term = diffrax.ODETerm(lambda x, y, args: derivs_lna(x, y, k, tab, lay, rsa))
+    def run(mode, t0, t1, y0, ts):
+        term = diffrax.ODETerm(lambda x, y, args: derivs_lna(x, y, k, tab, lay, mode))
         ts = jnp.clip(ts, t0, t1)
         # steps land on the output times: no dense-output interpolation error
         ctrl = diffrax.PIDController(rtol=prec.rtol, atol=prec.atol, step_ts=ts)
@@ -49,9 +55,11 @@ def solve_mode(k, lna_out, tab, prec):
                                   throw=False)
         return sol.ys[:-1], sol.ys[-1], sol.stats["num_steps"]
 
-    ys1, y_sw, n1 = run(False, lna_ini, lna_sw, y0, lna_out)
-    ys2, _, n2 = run(True, lna_sw, LNA_END, y_sw, lna_out)
-    ys = jnp.where((lna_out <= lna_sw)[:, None], ys1, ys2)
+    ys0, y_uf, n0 = run(0, lna_ini, lna_uf, y0, lna_out)
+    ys1, y_sw, n1 = run(1 if prec.ur_fluid else 0, lna_uf, lna_sw, y_uf, lna_out)
+    ys2, _, n2 = run(2, lna_sw, LNA_END, y_sw, lna_out)
+    ys = jnp.where((lna_out <= lna_uf)[:, None], ys0, jnp.where((lna_out <= lna_sw)[:, None], ys1, ys2))
+    n1 = n0 + n1
 
     def outs(lna, y):
         return matter_outputs(y, k, tab.at(lna), lay)
