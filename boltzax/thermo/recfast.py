@@ -146,10 +146,12 @@ def _saha_ratio(T, nH, T_ion, g):
 def _quad_root(R, a, b):
     """Positive root x of x (x - a) = b R (x_max - x)... written as x = [sqrt((R-a)^2 + 4 b R) - (R-a)]/2,
     evaluated in the cancellation-free form for both R >> 1 and R << 1."""
-    Rs = jnp.maximum(R, 1e-300)
-    big = 2.0 * b / (1.0 - a / Rs + jnp.sqrt((1.0 - a / Rs) ** 2 + 4.0 * b / Rs))
-    small = 0.5 * (jnp.sqrt((R - a) ** 2 + 4.0 * b * R) - (R - a))
-    return jnp.where(R > 1.0, big, small)
+    is_big = R > 1.0
+    Rb = jnp.where(is_big, R, 2.0)  # safe inputs for the branch not taken (finite reverse-mode AD)
+    Rsm = jnp.where(is_big, 0.5, R)
+    big = 2.0 * b / (1.0 - a / Rb + jnp.sqrt((1.0 - a / Rb) ** 2 + 4.0 * b / Rb))
+    small = 0.5 * (jnp.sqrt((Rsm - a) ** 2 + 4.0 * b * Rsm) - (Rsm - a))
+    return jnp.where(is_big, big, small)
 
 
 def x_saha_HeIII(T, z, a: _Args):
@@ -225,15 +227,16 @@ def _dxHe_dz(x_He, x, x_H, nH, z, Hz, T, a: _Args):
     K_He = 1.0 / ((_A2P_S * p_s + AH_s) * 3.0 * n_He * one_m)
     # triplet channel (Heflag >= 3)
     Rdown_t = _A_TRIP / (sq0 * (1.0 + sq0) ** (1.0 - _B_TRIP) * (1.0 + sq1) ** (1.0 + _B_TRIP))
-    Rup_t = Rdown_t * jnp.exp(-_T_TRIP_ION / T) * (_CR * T) ** 1.5 * 4.0 / 3.0
+    ln_Rup_t = jnp.log(Rdown_t * 4.0 / 3.0) + 1.5 * jnp.log(_CR * T) - _T_TRIP_ION / T
+    Rup_t = jnp.exp(ln_Rup_t)
     tau_t = _A2P_T * n_He * one_m * 3.0 / (8.0 * math.pi * Hz * _L_HE_2PT**3)
     p_t = -jnp.expm1(-tau_t) / tau_t
     dop_t = _L_HE_2PT * jnp.sqrt(2.0 * C.k_B * T / (C.m_H * C.not4 * C.c**2)) * C.c
     gam_t = (3.0 * _A2P_T * fHe * one_m * C.c**2
              / (math.sqrt(math.pi) * _SIGMA_HE_2PT * 8.0 * math.pi * dop_t * one_mH) / (C.c * _L_HE_2PT) ** 2)
     AH_t = jnp.where(x_H >= _X_H_LIMIT_CFHE_T, 0.0, _A2P_T / (1.0 + 0.66 * gam_t**0.9) / 3.0)
-    Ct = (_A2P_T * p_t + AH_t) * jnp.exp(-_CL_PST / T)
-    Ct = Ct / (Rup_t + Ct)
+    # CfHe_t = C/(Rup_t + C), C = (A p_t + AH) exp(-CL_PSt/T), as 1/(1 + Rup_t/C) in logs (no 0/0 at low T)
+    Ct = jax.nn.sigmoid(jnp.log(_A2P_T * p_t + AH_t) - _CL_PST / T - ln_Rup_t)
     d6 = peebles(K_He) + (x * x_He * nH * Rdown_t - one_m * 3.0 * Rup_t * jnp.exp(-_CL_HET / T)) * Ct / (Hz * (1.0 + z))
     # Heflag = 2 (z < 800): singlet with Doppler correction, no triplet
     d2 = peebles(K_He)

@@ -170,8 +170,8 @@ def thermodynamics_solve(params, bg, prec) -> Thermo:
     zg_np, _ = rec_z_grid(tp.z_ini, tp.n_z)
     z = jnp.asarray(zg_np[::-1].copy())  # increasing
     zr_in, xr_in, Tr_in = rec.z[::-1], rec.x_e[::-1], rec.T_b[::-1]
-    if rec.z.shape == (tp.n_z,):
-        x_nr, T_nr = xr_in, Tr_in  # same static grid (rec_z_grid) as this module
+    if params.recombination == "recfast":
+        x_nr, T_nr = xr_in, Tr_in  # recfast uses the same static grid (rec_z_grid) as this module
     else:
         x_nr = interpax.interp1d(z, zr_in, xr_in, method="cubic2", extrap=True)
         T_nr = interpax.interp1d(z, zr_in, Tr_in, method="cubic2", extrap=True)
