@@ -12,10 +12,12 @@ import dataclasses
 
 @dataclasses.dataclass(frozen=True)
 class BackgroundPrecision:
-    n_loga: int = 2000  # points of the log(a) table from a_ini to a=1
-    a_ini: float = 1e-14  # first scale factor of the table (deep radiation era)
-    n_gl: int = 4  # Gauss-Legendre nodes per table interval for tau, t, r_s, distance integrals
-    n_q_bg: int = 48  # Gauss-Laguerre momentum nodes for ncdm background integrals (rho, p)
+    n_loga: int = 2000  # points of the uniform ln(a) table from a_ini to a=1 (growth RK4 step, Hermite tables)
+    a_ini: float = 1e-14  # first scale factor of the table (CLASS a_ini_over_a_today_default)
+    n_gl: int = 4  # Gauss-Legendre nodes per table interval for the tau, t, r_s integrals
+    # ncdm momentum nodes for rho, p, pseudo_p (ncdm.fd_quadrature): a multiple of 8 gives the composite
+    # Gauss-Legendre rule (64: < 2e-9 relative; 32: ~1e-6), otherwise Gauss-Laguerre
+    n_q_bg: int = 64
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,13 +42,13 @@ class Precision:
 PRESETS: dict[str, Precision] = {
     "fast": Precision(
         name="fast",
-        background=BackgroundPrecision(n_loga=600, n_q_bg=24),
+        background=BackgroundPrecision(n_loga=600, n_q_bg=32),
         thermo=ThermoPrecision(n_z=600, rtol=1e-6, atol=1e-9),
     ),
     "default": Precision(),
     "high": Precision(
         name="high",
-        background=BackgroundPrecision(n_loga=6000, n_gl=6, n_q_bg=80),
+        background=BackgroundPrecision(n_loga=6000, n_gl=6, n_q_bg=96),
         thermo=ThermoPrecision(n_z=6000, rtol=1e-10, atol=1e-13),
     ),
 }
