@@ -262,3 +262,30 @@ def test_recfast_accuracy_vs_class(ref):
         key = dpre + name
         if key in d.files:
             assert ours[name] == pytest.approx(float(d[key]), rel=1e-4), name
+
+
+def test_gradients_with_boltzax_background():
+    """AD vs FD through boltzax.background for a massive-neutrino, curved cosmology."""
+    bs = _background_solve()
+    if bs is None:
+        pytest.skip("boltzax.background not available")
+    p0, _ = boltzax.from_class_dict(dict(h=0.72, omega_b=0.0231, omega_cdm=0.125, N_ur=2.0328, N_ncdm=1,
+                                         m_ncdm=0.25, Omega_k=0.04, tau_reio=0.07, recombination="recfast"))
+    fields = ("omega_b", "h", "Omega_k")
+
+    def obs(v):
+        p = p0.replace(**{f: v[i] for i, f in enumerate(fields)})
+        th = TH.thermodynamics_solve(p, bs(p, FAST.background), FAST)
+        return jnp.stack([th.z_star, th.z_d, th.theta_s_100, th.rs_d, th.z_reio])
+
+    v0 = jnp.array([float(getattr(p0, f)) for f in fields])
+    J = np.asarray(jax.jit(jax.jacfwd(obs))(v0))
+    fj = jax.jit(obs)
+    val = np.asarray(fj(v0))
+    for j in range(len(fields)):
+        h = 1e-4 * abs(float(v0[j]))
+        e = jnp.zeros(len(fields)).at[j].set(h)
+        fd = (np.asarray(fj(v0 + e)) - np.asarray(fj(v0 - e))) / (2 * h)
+        for i in range(len(fd)):
+            floor = 1e-7 * abs(val[i] / float(v0[j]))
+            assert abs(J[i, j] - fd[i]) <= 1e-4 * abs(fd[i]) + floor, (fields[j], i, J[i, j], fd[i])
