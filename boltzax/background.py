@@ -322,7 +322,12 @@ def _growth_coeffs(dens):
 
 
 def background_solve(params: CosmoParams, prec: BackgroundPrecision) -> Background:
-    """Tabulate the background for ``params`` (see module docstring). Pure, jit/grad/vmap-able."""
+    """Tabulate the background for ``params`` (see module docstring). Pure, jit/grad/vmap-able.
+
+    CLASS moves a_ini earlier (by factors _SCALE_BACK_ = 0.1) until every ncdm species has
+    |p/rho - 1/3| < tol_ncdm_initial_w = 1e-3 (background_initial_conditions). Within the allowed masses
+    (m_ncdm <= 50 eV, params.RANGES) M a_ini < 3e-9 at a_ini = 1e-14, p/rho - 1/3 ~ (M a)^2 < 1e-17, so
+    that search never moves a_ini and the table starts at prec.a_ini as in CLASS."""
     model = background_model(params, prec)
     n = int(prec.n_loga)
     lna0 = float(math.log(prec.a_ini))
