@@ -109,7 +109,9 @@ class Class:
 
     @staticmethod
     def _check_finite(res) -> None:
-        bad = [k for k, v in res.thermo.derived.items() if not np.all(np.isfinite(np.asarray(v)))]
+        from .thermo.thermodynamics import derived_parameters
+
+        bad = [k for k, v in derived_parameters(res.thermo).items() if not np.isfinite(v)]
         if bad:
             raise CosmoComputationError(f"non-finite derived parameters {bad}: check the input ranges")
 
@@ -157,12 +159,14 @@ class Class:
     @_vectorise
     def ionization_fraction(self, z):
         """Free-electron fraction x_e(z) (per hydrogen nucleus, CLASS convention)."""
-        return self._r().thermo.x_e_of_z(z)
+        th = self._r().thermo
+        return np.interp(z, np.asarray(th.z), np.asarray(th.x_e))
 
     @_vectorise
     def baryon_temperature(self, z):
         """Baryon temperature T_b(z) [K]."""
-        return self._r().thermo.T_b_of_z(z)
+        th = self._r().thermo
+        return np.interp(z, np.asarray(th.z), np.asarray(th.T_b))
 
     def angular_distance_from_to(self, z1: float, z2: float) -> float:
         """Angular distance of z2 seen from z1 [Mpc] (flat: (chi2-chi1)/(1+z2); curved: sinn)."""
@@ -184,8 +188,7 @@ class Class:
         """The thermodynamics table with classy's column names (numpy arrays, z increasing)."""
         from .thermo.thermodynamics import thermodynamics_table
 
-        r = self._r()
-        return {k: np.asarray(v) for k, v in thermodynamics_table(r.thermo, r.background).items()}
+        return thermodynamics_table(self._r().thermo)
 
     # ----------------------------------------------------------------- scalars (CallableFloat)
     def _dens(self) -> dict:
@@ -194,7 +197,9 @@ class Class:
         return derived_densities(self._r().params)
 
     def _derived(self, name: str) -> float:
-        return float(self._r().thermo.derived[name])
+        from .thermo.thermodynamics import derived_parameters
+
+        return derived_parameters(self._r().thermo)[name]
 
     h = property(lambda self: CallableFloat(self._r().params.h))
     H0 = property(lambda self: CallableFloat(100.0 * self._r().params.h))
@@ -233,7 +238,9 @@ class Class:
             raise CosmoSevereError("get_current_derived_parameters expects a list of names")
         r = self._r()
         dens = self._dens()
-        th = {k: float(v) for k, v in r.thermo.derived.items()}
+        from .thermo.thermodynamics import derived_parameters
+
+        th = derived_parameters(r.thermo)
         p = r.params
         table = {
             "h": float(p.h), "H0": 100.0 * float(p.h), "age": float(r.background.age_Gyr),

@@ -37,7 +37,7 @@ def _theta_s_100(h, params: CosmoParams, prec: Precision):
     p = params.replace(h=h)
     bg = background_solve(p, prec.background)
     th = thermodynamics_solve(p, bg, prec.thermo)
-    return th.derived["100*theta_s"]
+    return th.theta_s_100
 
 
 def solve_h_from_theta_s(params: CosmoParams, prec: Precision):
@@ -62,7 +62,7 @@ def _compute(params: CosmoParams, precision: Precision, with_thermo: bool = True
     bg = background_solve(params, precision.background)
     th = thermodynamics_solve(params, bg, precision.thermo) if with_thermo else None
     if th is not None:
-        params = params.replace(tau_reio=th.derived["tau_reio"], z_reio=th.derived["z_reio"])
+        params = params.replace(tau_reio=th.tau_reio, z_reio=th.z_reio, YHe=th.YHe)
     return Results(params=params, background=bg, thermo=th)
 
 
