@@ -274,26 +274,28 @@ def _radau_scan(rhs, y0, zs, args, n_newton: int):
         F = jax.vmap(lambda c, Yi: rhs(z0 + c * h, Yi, ar))(jnp.asarray(_RC), Y)
         return (Y - y[None, :] - h * (A @ F)).reshape(-1)
 
+    def jac(Yf, z0, h, ar):
+        # d resid / dY = I - h (A_ij J_j), J_j = df/dy at stage j (3 small d x d Jacobians)
+        Y = Yf.reshape(3, d)
+        Js = jax.vmap(lambda c, Yi: jax.jacfwd(lambda yy: rhs(z0 + c * h, yy, ar))(Yi))(jnp.asarray(_RC), Y)
+        blocks = A[:, None, :, None] * jnp.transpose(Js, (1, 0, 2))[None, :, :, :]  # (i, a, j, b)
+        return jnp.eye(3 * d) - h * blocks.reshape(3 * d, 3 * d)
+
     def step(y, zz):
         z0, z1 = zz[0], zz[1]
         h = z1 - z0
         ys, ars = jax.lax.stop_gradient((y, args))
-
-        def newton(Yf, _):
-            J = jax.jacfwd(resid)(Yf, ys, z0, h, ars)
-            return Yf - jnp.linalg.solve(J, resid(Yf, ys, z0, h, ars)), None
-
-        def simplified(c, _):
-            Yf, lu = c
-            return (Yf - jax.scipy.linalg.lu_solve(lu, resid(Yf, ys, z0, h, ars)), lu), None
-
         Y0 = jnp.tile(ys, 3)
-        # one full Newton iteration, then simplified Newton with the last Jacobian
-        Y1, _ = jax.lax.scan(newton, Y0, None, length=1)
-        lu = jax.scipy.linalg.lu_factor(jax.jacfwd(resid)(Y1, ys, z0, h, ars))
-        (Ystar, _), _ = jax.lax.scan(simplified, (Y1, lu), None, length=n_newton)
+        # one full Newton iteration, then simplified Newton with that Jacobian (stop-gradient'ed inputs)
+        Y1 = Y0 - jnp.linalg.solve(jac(Y0, z0, h, ars), resid(Y0, ys, z0, h, ars))
+        lu = jax.scipy.linalg.lu_factor(jac(Y1, z0, h, ars))
+
+        def simplified(Yf, _):
+            return Yf - jax.scipy.linalg.lu_solve(lu, resid(Yf, ys, z0, h, ars)), None
+
+        Ystar, _ = jax.lax.scan(simplified, Y1, None, length=n_newton)
         Ystar = jax.lax.stop_gradient(Ystar)
-        J = jax.lax.stop_gradient(jax.jacfwd(resid)(Ystar, ys, z0, h, ars))
+        J = jax.lax.stop_gradient(jac(Ystar, z0, h, ars))
         Yf = Ystar - jnp.linalg.solve(J, resid(Ystar, y, z0, h, args))  # IFT-exact derivatives
         y1 = Yf.reshape(3, d)[2]
         return y1, y1
