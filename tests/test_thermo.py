@@ -159,8 +159,8 @@ def test_tau_zreio_round_trip(fid):
     th2 = _solve_jit(p2, FAST)
     assert float(th2.tau_reio) == pytest.approx(float(th.tau_reio), rel=1e-8)
     # implicit derivatives are inverse of each other
-    dz_dtau = jax.grad(lambda t: _solve(p.replace(tau_reio=t)).z_reio)(p.tau_reio)
-    dtau_dz = jax.grad(lambda zr: _solve(p2.replace(z_reio=zr)).tau_reio)(th.z_reio)
+    dz_dtau = jax.jit(jax.jacfwd(lambda t: _solve(p.replace(tau_reio=t)).z_reio))(p.tau_reio)
+    dtau_dz = jax.jit(jax.jacfwd(lambda zr: _solve(p2.replace(z_reio=zr)).tau_reio))(th.z_reio)
     assert float(dz_dtau * dtau_dz) == pytest.approx(1.0, rel=1e-6)
 
 
@@ -289,3 +289,11 @@ def test_gradients_with_boltzax_background():
         for i in range(len(fd)):
             floor = 1e-7 * abs(val[i] / float(v0[j]))
             assert abs(J[i, j] - fd[i]) <= 1e-4 * abs(fd[i]) + floor, (fields[j], i, J[i, j], fd[i])
+
+
+def test_vmap_over_parameters(fid):
+    p0, th0 = fid
+    obs = jnp.array([0.0215, 0.02238, 0.0235])
+    batch = jax.jit(jax.vmap(lambda ob: _solve(p0.replace(omega_b=ob)).z_star))(obs)
+    assert float(batch[1]) == pytest.approx(float(th0.z_star), rel=1e-12)
+    assert np.all(np.diff(np.asarray(batch)) < 0)  # dz_star/domega_b < 0 (see the gradient test)
