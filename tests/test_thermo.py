@@ -297,3 +297,10 @@ def test_vmap_over_parameters(fid):
     batch = jax.jit(jax.vmap(lambda ob: _solve(p0.replace(omega_b=ob)).z_star))(obs)
     assert float(batch[1]) == pytest.approx(float(th0.z_star), rel=1e-12)
     assert np.all(np.diff(np.asarray(batch)) < 0)  # dz_star/domega_b < 0 (see the gradient test)
+
+
+def test_check_thermodynamics(fid):
+    TH.check_thermodynamics(fid[1])  # passes for a standard model
+    bad = eqx.tree_at(lambda t: t.z_rec, fid[1], jnp.asarray(2500.0))
+    with pytest.raises(boltzax.CosmoComputationError):
+        TH.check_thermodynamics(bad)

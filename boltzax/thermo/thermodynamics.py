@@ -305,3 +305,31 @@ def derived_parameters(th: Thermo) -> dict:
         "100*theta_star": f(th.theta_star_100), "theta_s_100": f(th.theta_s_100),
         "theta_star_100": f(th.theta_star_100),
     }
+
+
+def check_thermodynamics(th: Thermo) -> None:
+    """Host-side version of CLASS's thermodynamics error tests (call outside jit on a computed Thermo).
+
+    Raises CosmoComputationError like thermodynamics.c: YHe out of [0.01, 0.5] (thermodynamics_checks),
+    visibility maximum outside [_Z_REC_MIN_, _Z_REC_MAX_] = [500, 2000]
+    (thermodynamics_calculate_recombination_quantities), x_e > 1 between z = 50 and 500
+    (thermodynamics_derivs: incomplete recombination or too early reionisation), non-finite results."""
+    from ..errors import CosmoComputationError
+
+    YHe = float(th.YHe)
+    if not 0.01 <= YHe <= 0.5:
+        raise CosmoComputationError(f"Y_He={YHe:g} out of bounds (0.01<Y_He<0.5)")
+    z_rec = float(th.z_rec)
+    if not (np.isfinite(z_rec) and _Z_REC_MIN < z_rec < _Z_REC_MAX):
+        raise CosmoComputationError(
+            f"recombination (maximum of the visibility at z={z_rec:g}) outside [{_Z_REC_MIN:g}, {_Z_REC_MAX:g}]")
+    z, x = np.asarray(th.z), np.asarray(th.x_e)
+    m = (z > Z_REIO_START_MAX) & (z < 500.0)
+    if np.any(x[m] > 1.0):
+        zb = z[m][np.argmax(x[m] > 1.0)]
+        raise CosmoComputationError(
+            f"At redshift {zb:.5g}: recombination did not complete by redshift 500, or reionisation happened "
+            f"before {Z_REIO_START_MAX:g}")
+    for name in ("x_e", "g", "kappa", "T_b"):
+        if not np.all(np.isfinite(np.asarray(getattr(th, name)))):
+            raise CosmoComputationError(f"non-finite thermodynamics table '{name}'")
