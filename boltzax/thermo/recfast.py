@@ -39,7 +39,7 @@ function of the cosmological parameters).
 from __future__ import annotations
 
 import math
-from typing import Callable
+from typing import Any, Callable
 
 import equinox as eqx
 import jax
@@ -117,6 +117,9 @@ class RecHistory(eqx.Module):
     z: jax.Array
     x_e: jax.Array
     T_b: jax.Array
+    # optional: x_e of the current approximation scheme before CLASS's output blending, i.e. the x_e that
+    # enters the T_b equation (thermodynamics_derivs); used for dT_b/dz. None: use x_e.
+    x_e_T: Any = None
 
 
 class _Args(eqx.Module):
@@ -350,6 +353,7 @@ def recombination_history(params, H_of_z: Callable, prec) -> RecHistory:
     y1 = _radau_scan(rhs_T, jnp.stack([Tb_b[-1]]), z1, a, nn)
     T1 = y1[:, 0]
     x1 = x_early(z1, T1)
+    x1_T = x1
     # blend at 4600 (He1 -> He1f): previous scheme = HeIII Saha
     x1 = jnp.where(z1 < Z_HE1_END, _blend(z1, Z_HE1_END, _DELTA_HE1F, x1, x_saha_HeIII(T1, z1, a)), x1)
 
@@ -369,6 +373,7 @@ def recombination_history(params, H_of_z: Callable, prec) -> RecHistory:
     T2, xHe2 = y2[:, 0], y2[:, 1]
     xH2 = x_H_saha(T2, z2, xHe2, a)
     x2 = xH2 + a.fHe * xHe2
+    x2_T = x2
     x2 = _blend(z2, Z_HE2_END, _DELTA_H, x2, x_saha_HeII(T2, z2, a))
 
     # --- full recombination (1600 ... 0): x_H, x_He, T_b evolved
@@ -384,6 +389,7 @@ def recombination_history(params, H_of_z: Callable, prec) -> RecHistory:
     y3 = _radau_scan(rhs_F, jnp.stack([T2[-1], xHe2[-1], xH2[-1]]), z3, a, nn)
     T3, xHe3, xH3 = y3[:, 0], y3[:, 1], y3[:, 2]
     x3 = xH3 + a.fHe * xHe3
+    x3_T = x3
     # blend at 1600 with the previous (Saha-H) scheme, evaluated only where the weight is < 1
     nb = int(np.sum(zg_np[i_h: i_end + 1] > Z_H_END - 2.0 * _DELTA_FREC - 1e-9))
     zb3, Tb3 = z3[:nb], T3[:nb]
@@ -392,7 +398,8 @@ def recombination_history(params, H_of_z: Callable, prec) -> RecHistory:
 
     x_e = jnp.concatenate([xb[:-1], x1[:-1], x2[:-1], x3])
     T_b = jnp.concatenate([Tb_b[:-1], T1[:-1], T2[:-1], T3])
-    return RecHistory(z=zg, x_e=x_e, T_b=T_b)
+    x_e_T = jnp.concatenate([xb[:-1], x1_T[:-1], x2_T[:-1], x3_T])
+    return RecHistory(z=zg, x_e=x_e, T_b=T_b, x_e_T=x_e_T)
 
 
 def dTb_dz(z, x_e, T_b, H_of_z: Callable, fHe, Tcmb):

@@ -170,11 +170,13 @@ def thermodynamics_solve(params, bg, prec) -> Thermo:
     zg_np, _ = rec_z_grid(tp.z_ini, tp.n_z)
     z = jnp.asarray(zg_np[::-1].copy())  # increasing
     zr_in, xr_in, Tr_in = rec.z[::-1], rec.x_e[::-1], rec.T_b[::-1]
+    xT_in = rec.x_e[::-1] if getattr(rec, "x_e_T", None) is None else rec.x_e_T[::-1]
     if params.recombination == "recfast":
-        x_nr, T_nr = xr_in, Tr_in  # recfast uses the same static grid (rec_z_grid) as this module
+        x_nr, T_nr, xT_nr = xr_in, Tr_in, xT_in  # recfast uses the same static grid (rec_z_grid)
     else:
         x_nr = interpax.interp1d(z, zr_in, xr_in, method="cubic2", extrap=True)
         T_nr = interpax.interp1d(z, zr_in, Tr_in, method="cubic2", extrap=True)
+        xT_nr = interpax.interp1d(z, zr_in, xT_in, method="cubic2", extrap=True)
 
     # --- reionisation (z <= 50 part of the grid)
     n_low = int(np.sum(zg_np <= Z_REIO_START_MAX + 1e-9))
@@ -208,7 +210,9 @@ def thermodynamics_solve(params, bg, prec) -> Thermo:
 
     Hz = H_of_z(z)
     Tr = Tcmb * (1.0 + z)
-    dT_b = 2.0 * T_b / (1.0 + z) + _COMPTON * Tr**4 * x_e / (1.0 + x_e + fHe) * (T_b - Tr) / (Hz * _H_SI * (1.0 + z))
+    # the T_b equation sees the unblended x_e of the current scheme (thermodynamics_derivs/_sources)
+    x_T = jnp.concatenate([x_low_r, xT_nr[n_low:]])
+    dT_b = 2.0 * T_b / (1.0 + z) + _COMPTON * Tr**4 * x_T / (1.0 + x_T + fHe) * (T_b - Tr) / (Hz * _H_SI * (1.0 + z))
     mu_inv = 1.0 + (1.0 / C.not4 - 1.0) * YHe + x_e * (1.0 - YHe)
     w_b = _KB_MHC2 * mu_inv * T_b
     c_b2 = w_b * (1.0 + (1.0 + z) * dT_b / T_b / 3.0)
