@@ -12,20 +12,12 @@ Importing boltzax turns on JAX 64-bit mode and a persistent compilation cache (s
 from . import _config  # noqa: F401  (x64 + compilation cache, before anything traces)
 from .classy_api import Class
 from .errors import CosmoComputationError, CosmoError, CosmoSevereError, NotImplementedOutputError
+from .pipeline import Results, compute
 from .params import CosmoParams, Request, default_params, from_class_dict, planck18
 from .precision import Precision, get_precision
 
 __version__ = "0.1.0"
 
-
-
-def __getattr__(name):
-    # the pipeline imports every physics module: load it on first use, not on `import boltzax`
-    if name in ("compute", "Results"):
-        from . import compute as _compute_module
-
-        return getattr(_compute_module, name)
-    raise AttributeError(f"module 'boltzax' has no attribute '{name}'")
 
 
 __all__ = [

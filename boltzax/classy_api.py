@@ -101,7 +101,7 @@ class Class:
             )
         if request.non_linear != "none":
             raise NotImplementedOutputError(f"Parameter 'non_linear' = '{request.non_linear}' not implemented yet")
-        from .compute import compute
+        from .pipeline import compute
 
         res = compute(params, self._precision)
         self._check_finite(res)
