@@ -6,7 +6,6 @@ Logic and gradient tests use the "fast" preset; accuracy tests the default one."
 from __future__ import annotations
 
 import functools
-import glob
 import os
 
 import jax
@@ -159,64 +158,50 @@ _ACC_COLUMNS = ("H [1/Mpc]", "conf. time [Mpc]", "proper time [Gyr]", "comov.snd
 ACC_TOL = 1e-5  # measured <= 1e-6 (limited by CLASS's own ncdm quadrature, tol_ncdm_bg = 1e-5)
 
 
-def _background_refs():
-    """(name, class_input, {column: array}, {derived: value}) for reference files with a background table.
+def _ref_names():
+    from boltzax.testing import list_references
 
-    Layout (tools/make_reference.py): 'params' = JSON of the CLASS input dict; 'background/<column>' =
-    classy get_background() columns; optional 'derived/<name>' (age, conformal_age)."""
-    import json
-
-    out = []
-    for path in sorted(glob.glob(os.path.join(REF_DIR, "*.npz"))):
-        with np.load(path, allow_pickle=False) as d:
-            keys = set(d.files)
-            pre = next((p for p in ("background/", "bg/", "background_") if p + "z" in keys), None)
-            pk = next((k for k in ("params", "class_input", "input", "params_json") if k in keys), None)
-            if pre is None or pk is None:
-                continue
-            try:
-                inp = json.loads(str(d[pk]))
-            except (ValueError, TypeError):
-                continue
-            cols = {k[len(pre):]: np.asarray(d[k]) for k in keys if k.startswith(pre)}
-            der = {k.split("/", 1)[1]: float(d[k]) for k in keys if k.startswith("derived/") and d[k].ndim == 0}
-        out.append((os.path.basename(path), inp, cols, der))
-    return out
+    return [n for n in list_references() if "bg/z" in load_reference(n)]
 
 
-def test_accuracy_vs_class_reference():
-    """H, times, distances, sound horizon, growth vs CLASS (default precision) at every reference
-    cosmology (>= 3 needed, spread over the box with massive neutrinos, w0wa, curvature)."""
-    from boltzax.params import KNOWN_KEYS
+def load_reference(name):
+    from boltzax.testing import load_reference as _load
 
-    refs = _background_refs()
-    if len(refs) < 3:
-        pytest.skip(f"need >= 3 reference cosmologies with a background table in {REF_DIR}, found {len(refs)}")
-    solve = jax.jit(background_solve, static_argnums=1)
-    worst = {}
-    for name, inp, cols, der in refs:
-        p, _ = from_class_dict({k: v for k, v in inp.items() if k in KNOWN_KEYS})
-        bg = solve(p, DEFAULT)
-        z = cols["z"]
-        m = z < 1e6
-        ours = background_table(bg, jnp.asarray(z[m]))
-        errs = {}
-        for k in _ACC_COLUMNS:
-            if k not in cols:
-                continue
-            ref = cols[k][m]
-            sel = np.abs(ref) > 0
-            if k in ("comov. dist.", "ang.diam.dist.", "lum. dist."):
-                sel &= z[m] > 1e-2  # chi = tau0 - tau(z) cancels at z -> 0 (both codes)
-            errs[k] = float(np.max(np.abs(np.asarray(ours[k])[sel] / ref[sel] - 1)))
-        if "age" in der:
-            errs["age"] = abs(float(bg.age_Gyr) / der["age"] - 1)
-        if "conformal_age" in der:
-            errs["conformal_age"] = abs(float(bg.conformal_age) / der["conformal_age"] - 1)
-        worst[name] = max(errs.values())
-        bad = {k: v for k, v in errs.items() if v > ACC_TOL}
-        assert not bad, f"{name}: {bad}"
-    print("background max relative error vs CLASS per cosmology:", worst)
+    return _load(name)
+
+
+_REFS = _ref_names()
+
+
+@functools.lru_cache(maxsize=None)
+def _solve_default():
+    return jax.jit(background_solve, static_argnums=1)
+
+
+@pytest.mark.parametrize("name", _REFS or [None])
+def test_accuracy_vs_class_reference(name):
+    """H, times, distances, sound horizon, growth, age, conformal age vs CLASS (default precision) at
+    every reference cosmology (tests/reference: LCDM+nu over the box, w0wa, +-Omega_k, 2-3 ncdm, N_ur)."""
+    if name is None or len(_REFS) < 3:
+        pytest.skip(f"need >= 3 reference cosmologies with a background table in {REF_DIR}, found {len(_REFS)}")
+    from boltzax.testing import max_rel_err, reference_params
+
+    ref = load_reference(name)
+    bg = _solve_default()(reference_params(name, "bg"), DEFAULT)
+    z = np.asarray(ref["bg/z"])
+    ours = background_table(bg, jnp.asarray(z))
+    errs = {}
+    for k in _ACC_COLUMNS:
+        mask = np.abs(ref["bg/" + k]) > 0
+        if k in ("comov. dist.", "ang.diam.dist.", "lum. dist."):
+            mask &= z > 1e-2  # chi = tau0 - tau(z) cancels at z -> 0 (in both codes)
+        errs[k] = max_rel_err(np.asarray(ours[k]), ref["bg/" + k], mask=mask, floor=1e-300)
+    errs["age"] = abs(float(bg.age_Gyr) / float(ref["derived/age"]) - 1)
+    errs["conformal_age"] = abs(float(bg.conformal_age) / float(ref["derived/conformal_age"]) - 1)
+    errs["Neff"] = abs(float(derived_densities(reference_params(name, "bg"), DEFAULT)["Neff"])
+                       / float(ref["derived/Neff"]) - 1)
+    bad = {k: v for k, v in errs.items() if v > ACC_TOL}
+    assert not bad, f"{name}: {bad}"
 
 
 def test_z_of_tau_derivatives():
