@@ -29,7 +29,8 @@ class ThermoPrecision:
     # RECFAST (thermo/recfast.py): fixed-grid Radau IIA on rec_z_grid(z_ini, n_z)
     recfast_newton_iterations: int = 4  # Newton iterations per implicit step (then one IFT correction)
     recfast_switch_width: float = 1e-5  # logistic width in x_H, x_He of RECFAST's x > 0.995 triggers
-    n_quad: int = 4  # Gauss-Legendre nodes per grid interval for kappa, kappa_b and tau_reio integrals
+    n_z_high: int = 40  # extra log-spaced table points from z_ini to z_max_table (Saha, fully coupled T_b)
+    z_max_table: float = 5e6  # top of the thermodynamics table (CLASS thermo_z_initial)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,11 +8,11 @@ tools/make_reference.py) and skip cleanly when those files, or boltzax.backgroun
 
 from __future__ import annotations
 
-import glob
-import json
+import functools
 import os
 
 import equinox as eqx
+import interpax
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -212,15 +212,10 @@ def test_root_bisect_ift_derivative():
 
 
 # ----------------------------------------------------------------------------- accuracy vs CLASS
-def _reference_files():
-    files = sorted(glob.glob(os.path.join(REF_DIR, "*.npz")))
-    out = []
-    for f in files:
-        with np.load(f, allow_pickle=False) as d:
-            keys = set(d.files)
-        if {"thermo_recfast/z", "thermo_recfast/x_e"} <= keys or {"thermo/z", "thermo/x_e"} <= keys:
-            out.append(f)
-    return out
+# reference cosmologies (tests/reference/README.md): fiducial, spread LCDM + massive nu, w0wa crossing -1,
+# negative curvature, three ncdm species; recfast runs ('th_recfast/', 'derived_recfast/')
+_ACC_REFS = ("fid", "lcdm_0", "lcdm_3", "lcdm_5", "w0wa_2", "ok_neg", "ncdm3")
+_ACC_DERIVED = ("z_rec", "z_star", "z_d", "rs_rec", "rs_d", "da_rec", "100*theta_s", "100*theta_star", "YHe")
 
 
 def _background_solve():
@@ -231,37 +226,38 @@ def _background_solve():
     return background_solve
 
 
-@pytest.mark.parametrize("ref", _reference_files() or [None])
-def test_recfast_accuracy_vs_class(ref):
-    """x_e (200 <= z <= 3000) to 1e-3, visibility to 1e-3 of its peak, z_rec/z_star/z_d/r_s/theta to 1e-4.
-
-    Reference npz layout assumed: 'params' (JSON of the CLASS input dict), 'thermo_recfast/<column>'
-    (classy get_thermodynamics() columns with recombination = recfast) and
-    'derived_recfast/<name>' (get_current_derived_parameters)."""
+@functools.lru_cache(maxsize=1)
+def _default_solver():
     bs = _background_solve()
-    if ref is None or bs is None:
-        pytest.skip("needs tests/reference/*.npz with recfast thermodynamics and boltzax.background")
-    d = np.load(ref, allow_pickle=False)
-    pre = "thermo_recfast/" if "thermo_recfast/z" in d.files else "thermo/"
-    dpre = "derived_recfast/" if pre == "thermo_recfast/" else "derived/"
-    cls = json.loads(str(d["params"]))
-    cls["recombination"] = "recfast"
-    p, _ = boltzax.from_class_dict(cls)
     prec = get_precision("default")
-    th = jax.jit(lambda p: TH.thermodynamics_solve(p, bs(p, prec.background), prec))(p)
-    z_ref = d[pre + "z"]
+    return jax.jit(lambda p: TH.thermodynamics_solve(p, bs(p, prec.background), prec))
+
+
+@pytest.mark.parametrize("name", _ACC_REFS)
+def test_recfast_accuracy_vs_class(name):
+    """x_e (200 <= z <= 3000) to 1e-3, visibility to 1e-3 of its peak (z > 50), z_rec, z_star, z_d, r_s,
+    d_A, 100 theta_s, 100 theta_star, YHe to 1e-4 relative; tau_reio/z_reio within CLASS's own bisection
+    tolerance (reionization_optical_depth_tol = 1e-4 on tau)."""
+    from boltzax import testing
+
+    if name not in testing.list_references() or _background_solve() is None:
+        pytest.skip("needs tests/reference/<name>.npz (tools/make_reference.py) and boltzax.background")
+    ref = testing.load_reference(name)
+    if "th_recfast/z" not in ref:
+        pytest.skip("reference has no recfast run")
+    th = _default_solver()(testing.reference_params(ref, "recfast"))
+    z_ref = ref["th_recfast/z"]
+    zt = np.asarray(th.z)
+    xe = interpax.interp1d(jnp.asarray(z_ref), th.z, th.x_e, method="cubic2")
+    g = interpax.interp1d(jnp.asarray(z_ref), th.z, th.g, method="cubic2")
     m = (z_ref >= 200) & (z_ref <= 3000)
-    xe = np.interp(z_ref[m], np.asarray(th.z), np.asarray(th.x_e))
-    assert np.max(np.abs(xe / d[pre + "x_e"][m] - 1)) < 1e-3
-    g_ref = d[pre + "g [Mpc^-1]"]
-    g = np.interp(z_ref, np.asarray(th.z), np.asarray(th.g))
-    mm = z_ref > 50
-    assert np.max(np.abs(g[mm] - g_ref[mm])) < 1e-3 * np.max(g_ref)
+    assert testing.max_rel_err(xe, ref["th_recfast/x_e"], m) < 1e-3
+    assert testing.max_err_of_peak(g, ref["th_recfast/g [Mpc^-1]"], (z_ref > 50) & (z_ref <= zt[-1])) < 1e-3
     ours = TH.derived_parameters(th)
-    for name in ("z_rec", "z_star", "z_d", "rs_rec", "rs_d", "100*theta_s", "100*theta_star"):
-        key = dpre + name
-        if key in d.files:
-            assert ours[name] == pytest.approx(float(d[key]), rel=1e-4), name
+    for k in _ACC_DERIVED:
+        assert ours[k] == pytest.approx(float(ref["derived_recfast/" + k]), rel=1e-4), k
+    assert ours["tau_reio"] == pytest.approx(float(ref["derived_recfast/tau_reio"]), rel=1e-4)
+    assert ours["z_reio"] == pytest.approx(float(ref["derived_recfast/z_reio"]), rel=5e-4)
 
 
 def test_gradients_with_boltzax_background():

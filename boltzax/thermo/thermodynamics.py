@@ -29,10 +29,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import constants as C
-from . import Z_REIO_START_MAX, rec_z_grid
+from . import Z_BREC_END, Z_REIO_START_MAX, rec_z_grid
 from . import bbn
 from . import reionization as reio
-from .recfast import _COMPTON, _H_SI, helium_fraction, hydrogen_density_today
+from .recfast import _COMPTON, _H_SI, helium_fraction, hydrogen_density_today, x_saha_HeIII
+from .recfast import _Args as _RfArgs
 
 _SIGMA_MPC = C.sigma_T * C.Mpc_over_m
 _KB_MHC2 = C.k_B / (C.c**2 * C.m_H)
@@ -178,6 +179,20 @@ def thermodynamics_solve(params, bg, prec) -> Thermo:
         T_nr = interpax.interp1d(z, zr_in, Tr_in, method="cubic2", extrap=True)
         xT_nr = interpax.interp1d(z, zr_in, xT_in, method="cubic2", extrap=True)
 
+    # --- extend the table above z_ini to CLASS's thermo_z_initial (precisions.h, 5e6) with CLASS's
+    #     'brec' scheme: Saha HeIII <-> HeII and the steady-state T_b = T_gamma - eps (thermodynamics_derivs)
+    n_hi = int(getattr(tp, "n_z_high", 0))
+    if n_hi > 0:
+        z_hi = jnp.asarray(np.geomspace(tp.z_ini, getattr(tp, "z_max_table", 5e6), n_hi + 1)[1:])
+        ra = _RfArgs(nH0=nH0, fHe=fHe, Tcmb=Tcmb)
+        Tr_hi = Tcmb * (1.0 + z_hi)
+        x0 = x_saha_HeIII(Tr_hi, z_hi, ra)
+        T_hi = Tr_hi - Tr_hi * H_of_z(z_hi) * _H_SI / (_COMPTON * Tr_hi**4 * x0 / (1.0 + x0 + fHe))
+        x_hi = x_saha_HeIII(T_hi, z_hi, ra)
+        z = jnp.concatenate([z, z_hi])
+        x_nr, T_nr, xT_nr = (jnp.concatenate([x_nr, x_hi]), jnp.concatenate([T_nr, T_hi]),
+                             jnp.concatenate([xT_nr, x_hi]))
+
     # --- reionisation (z <= 50 part of the grid)
     n_low = int(np.sum(zg_np <= Z_REIO_START_MAX + 1e-9))
     z_low = z[:n_low]
@@ -212,7 +227,15 @@ def thermodynamics_solve(params, bg, prec) -> Thermo:
     Tr = Tcmb * (1.0 + z)
     # the T_b equation sees the unblended x_e of the current scheme (thermodynamics_derivs/_sources)
     x_T = jnp.concatenate([x_low_r, xT_nr[n_low:]])
-    dT_b = 2.0 * T_b / (1.0 + z) + _COMPTON * Tr**4 * x_T / (1.0 + x_T + fHe) * (T_b - Tr) / (Hz * _H_SI * (1.0 + z))
+    rate_H = _COMPTON * Tr**4 * x_T / (1.0 + x_T + fHe) / (Hz * _H_SI)
+    dT_full = 2.0 * T_b / (1.0 + z) + rate_H * (T_b - Tr) / (1.0 + z)
+    # before z = 8050 CLASS uses the tight-coupling steady state T_b = T_g - eps, eps = T_g H / Gamma_C:
+    # dT_b/dz = T_cmb + eps (dlnH/dlna + 3)/(1+z) (thermodynamics_derivs); this also avoids the
+    # cancellation in rate*(T_b - T_g) when rate/H >> 1e7
+    _, dH_dz = jax.jvp(H_of_z, (z,), (jnp.ones_like(z),))
+    dlnH_dlna = -(1.0 + z) * dH_dz / Hz
+    dT_ss = Tcmb + Tr / rate_H * (dlnH_dlna + 3.0) / (1.0 + z)
+    dT_b = jnp.where(z > Z_BREC_END, dT_ss, dT_full)
     mu_inv = 1.0 + (1.0 / C.not4 - 1.0) * YHe + x_e * (1.0 - YHe)
     w_b = _KB_MHC2 * mu_inv * T_b
     c_b2 = w_b * (1.0 + (1.0 + z) * dT_b / T_b / 3.0)
@@ -239,7 +262,7 @@ def thermodynamics_solve(params, bg, prec) -> Thermo:
     d2x = xspl(z, dx=2)
     dkdz = pref * (2.0 * (1.0 + z) * x_e + (1.0 + z) ** 2 * dx)
     d2kdz2 = pref * (2.0 * x_e + 4.0 * (1.0 + z) * dx + (1.0 + z) ** 2 * d2x)
-    _, dH = jax.jvp(H_of_z, (z,), (jnp.ones_like(z),))
+    dH = dH_dz
     # d/dtau = -H d/dz (H the conformal-time factor a H_phys... here dz/dtau = -H(z) with H in 1/Mpc)
     kddot = -Hz * dkdz
     kdddot = Hz * (dH * dkdz + Hz * d2kdz2)
