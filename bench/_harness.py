@@ -23,11 +23,12 @@ def best_of(fn, repeat: int = 5) -> float:
 
 def run_snippet(code: str, env_extra: dict | None = None) -> dict:
     """Run ``code`` in a fresh Python process; the snippet prints one JSON dict on its last line.
-    Adds ``maxrss_MB`` (peak resident memory of that process) and ``process_s`` (total wall time)."""
+    Adds ``maxrss_MB`` (peak resident memory of that process, VmHWM: unlike ru_maxrss it is not
+    inherited from the parent across fork/exec) and ``process_s`` (total wall time)."""
     wrapper = (
-        "import json, resource, time\n_t0 = time.perf_counter()\n" + code +
+        "import json, time\n_t0 = time.perf_counter()\n" + code +
         "\n_out['process_s'] = time.perf_counter() - _t0"
-        "\n_out['maxrss_MB'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024"
+        "\n_out['maxrss_MB'] = [int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM')][0] / 1024"
         "\nprint(json.dumps(_out))\n"
     )
     env = dict(os.environ, **(env_extra or {}))
