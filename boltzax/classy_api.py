@@ -109,8 +109,11 @@ class Class:
 
     @staticmethod
     def _check_finite(res) -> None:
-        from .thermo.thermodynamics import derived_parameters
+        from .thermo.thermodynamics import check_thermodynamics, derived_parameters
 
+        if not np.all(np.isfinite(np.asarray(res.background.H_table))):
+            raise CosmoComputationError("non-finite background: check the input ranges")
+        check_thermodynamics(res.thermo)
         bad = [k for k, v in derived_parameters(res.thermo).items() if not np.isfinite(v)]
         if bad:
             raise CosmoComputationError(f"non-finite derived parameters {bad}: check the input ranges")
