@@ -91,21 +91,31 @@ def _bridge_gap(cm):
     return jnp.concatenate([cm[:N_LEFT], bridge, cm[N_RIGHT:]])
 
 
-def nowiggle(pk_h, h, rs_drag):
+def dst_grid():
+    """The N_IR linearly spaced k [1/Mpc] on which ln(k P) is sine-transformed."""
+    return KMIN_IR + np.arange(N_IR) * ((KMAX_IR - KMIN_IR) / (N_IR - 1.0))
+
+
+def nowiggle(pk_h, h, rs_drag, logkp=None):
     """Split the linear spectrum on the FFTLog nodes into no-wiggle and wiggle parts.
 
     pk_h: (256,) linear P in (Mpc/h)^3 on `fftlog.k_nodes()`; h: little h; rs_drag: Mpc.
+    logkp: optional ln(k P) [k in 1/Mpc, P in Mpc^3] on `dst_grid()`; by default the natural
+    cubic spline of ln P in ln k through the nodes (CLASS-PT splines its own k grid instead,
+    see classpt_api).
     Returns (P_nw, P_w) on the nodes in (Mpc/h)^3 and (Sigma2, dSigma2) in (Mpc/h)^2.
     """
     n = N_IR
     kn_h = fftlog.k_nodes()
-    lnk0 = jnp.log(fftlog.K_MIN_H * h)  # ln of first node in 1/Mpc
-    lnP = jnp.log(pk_h) - 3.0 * jnp.log(h)  # ln P in Mpc^3
-    y2 = fftlog.natural_spline_uniform_y2(lnP, fftlog.DELTA)
     kstep = (KMAX_IR - KMIN_IR) / (n - 1.0)
-    kgrid = KMIN_IR + np.arange(n) * kstep
-    lnkg = np.log(kgrid)
-    logkP = lnkg + fftlog.spline_eval_uniform(lnP, y2, lnk0, fftlog.DELTA, lnkg)
+    kgrid = dst_grid()
+    if logkp is None:
+        lnk0 = jnp.log(fftlog.K_MIN_H * h)  # ln of first node in 1/Mpc
+        lnP = jnp.log(pk_h) - 3.0 * jnp.log(h)  # ln P in Mpc^3
+        y2 = fftlog.natural_spline_uniform_y2(lnP, fftlog.DELTA)
+        lnkg = np.log(kgrid)
+        logkp = lnkg + fftlog.spline_eval_uniform(lnP, y2, lnk0, fftlog.DELTA, lnkg)
+    logkP = logkp
     v = logkP * np.where(np.arange(n) % 2 == 0, 1.0, -1.0)
     odd = jnp.concatenate([v, v[::-1]])  # values at positions 1, 3, ..., 4n-1
     arr = jnp.stack([jnp.zeros(2 * n), odd], axis=-1).reshape(4 * n)

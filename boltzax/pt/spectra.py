@@ -92,12 +92,15 @@ def _legendre(mu):
     return 1.0, (3.0 * mu ** 2 - 1.0) / 2.0, (35.0 * mu ** 4 - 30.0 * mu ** 2 + 3.0) / 8.0
 
 
-def components(pk, f, h, rs_drag, hratio, Dratio, mats, *, ir_resum=True, ap=True):
+def components(pk, f, h, rs_drag, hratio, Dratio, mats, *, ir_resum=True, ap=True, sigv=None,
+               ir_logkp=None):
     """All get_pk_mult pieces 0-47 on the FFTLog nodes.
 
     pk: (256,) linear P_cb in (Mpc/h)^3 on `fftlog.k_nodes()` (h/Mpc); f: growth rate;
     h: little h (CLASS-PT's IR grid is fixed in 1/Mpc); rs_drag: Mpc; hratio = H/H_fid,
     Dratio = D_A/D_A,fid (1, 1 without AP); mats: `loop_matrices()`.
+    sigv: optional sigma_v^2 = int dk P/(6 pi^2) [(Mpc/h)^2] (default: trapezoid in ln k over
+    the nodes); ir_logkp: optional input of the wiggle/no-wiggle transform (see `ir.nowiggle`).
     Returns an array (48, 256): piece i is CLASS-PT's get_pk_mult index i (h-units; 29 without
     CLASS-PT's extra e^{-(k/3 Mpc^-1)^4}, applied by classpt_api).
     """
@@ -106,10 +109,11 @@ def components(pk, f, h, rs_drag, hratio, Dratio, mats, *, ir_resum=True, ap=Tru
     k2, k3 = k ** 2, k ** 3
     cut = jnp.exp(-((k / CUTOFF_H) ** 6))
     lnk = np.log(fftlog.k_nodes())
-    sigv = jnp.sum(np.diff(lnk) * (k[1:] * pk[1:] + k[:-1] * pk[:-1]) / 2.0) / (6.0 * np.pi ** 2)
+    if sigv is None:
+        sigv = jnp.sum(np.diff(lnk) * (k[1:] * pk[1:] + k[:-1] * pk[:-1]) / 2.0) / (6.0 * np.pi ** 2)
 
     if ir_resum:
-        pnw, pw, s2, ds2 = ir.nowiggle(pk, h, rs_drag)
+        pnw, pw, s2, ds2 = ir.nowiggle(pk, h, rs_drag, ir_logkp)
     else:
         pnw, pw, s2, ds2 = pk, jnp.zeros_like(pk), 0.0, 0.0
     e0 = jnp.exp(-s2 * k2)
@@ -244,4 +248,8 @@ def components(pk, f, h, rs_drag, hratio, Dratio, mats, *, ir_resum=True, ap=Tru
                 v = v + B[key] * m2 ** (mpow // 2)
         v = v * vol
         comp[i0], comp[i2], comp[i4] = proj(v, 0), proj(v, 2), proj(v, 4)
+    # 40-47 are stored by CLASS-PT without the sign fix-ups classy applies to 1, 4, 32: it
+    # projects |I_d2d2|, |I_d2G2| (negative integrals) and its b1 bG2 piece is -ours.
+    for i in (41, 42, 43, 45, 46):
+        comp[i] = -comp[i]
     return jnp.stack([comp[i] for i in range(48)])
