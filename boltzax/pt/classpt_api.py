@@ -294,7 +294,9 @@ class ClassPT:
             hr = Dr = jnp.ones(len(self.z))
         mats = spectra.loop_matrices()
         fn = _components_batched(bool(ir_resum), self.ap)
-        self.nodes = fn(pk, jnp.asarray(self.f), h, rs_drag, hr, Dr, sigv, logkp, mats)
+        nz = len(self.z)
+        self.nodes = fn(pk, jnp.asarray(self.f), jnp.full(nz, h), jnp.full(nz, rs_drag), hr, Dr,
+                        sigv, logkp, mats)
         self.hratio, self.Dratio = hr, Dr
         self._kh = None
 
@@ -344,8 +346,9 @@ class ClassPT:
 
 @functools.lru_cache(maxsize=None)
 def _components_batched(ir_resum, ap):
-    """One jitted, vmapped (over redshifts) `spectra.components` per switch combination."""
+    """One jitted `spectra.components`, vmapped over a batch (redshifts, cosmologies), per switch
+    combination."""
     def one(pk, f, h, rs, hr, Dr, sigv, logkp, mats):
         return spectra.components(pk, f, h, rs, hr, Dr, mats, ir_resum=ir_resum, ap=ap,
                                   sigv=sigv, ir_logkp=logkp)
-    return jax.jit(jax.vmap(one, in_axes=(0, 0, None, None, 0, 0, 0, 0, None)))
+    return jax.jit(jax.vmap(one, in_axes=(0, 0, 0, 0, 0, 0, 0, 0, None)))
