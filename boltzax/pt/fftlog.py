@@ -80,6 +80,44 @@ def x_matrix(pk, b: float):
     return c[..., :, None] * _power_table(b)
 
 
+@functools.lru_cache(maxsize=None)
+def real_basis() -> np.ndarray:
+    """T (N+1, N+1) with x = T y for real y = (Re x_0, Re x_1..x_{N/2}, Im x_1..x_{N/2}).
+
+    For a real spectrum x_{-j} = conj(x_j) (c_{-j} = conj(c_j) and k^{eta_{-j}} = conj(k^{eta_j})),
+    so every quadratic form Re(x^T M x) equals y^T Re(T^T M T) y with a real matrix: a real
+    (N+1)^2 product instead of a complex one (4x fewer flops)."""
+    n2 = N_FFT // 2
+    T = np.zeros((N_FFT + 1, N_FFT + 1), complex)
+    T[n2, 0] = 1.0
+    for j in range(1, n2 + 1):
+        T[n2 + j, j] = 1.0
+        T[n2 + j, n2 + j] = 1j
+        T[n2 - j, j] = 1.0
+        T[n2 - j, n2 + j] = -1j
+    return T
+
+
+def to_real_quadratic(M):
+    """Real symmetric Q with Re(x^T M x) = y^T Q y (numpy, for constant kernel matrices)."""
+    T = real_basis()
+    Q = np.real(T.T @ M @ T)  # broadcasts over stacked matrices
+    return 0.5 * (Q + np.swapaxes(Q, -1, -2))
+
+
+def to_real_linear(m):
+    """Real r with Re(sum_j m_j x_j) = r . y."""
+    return np.real(m @ real_basis())
+
+
+def y_matrix(pk, b: float):
+    """Real coordinates Y[..., a, l] of X[..., :, l] in `real_basis` (from the j >= 0 half)."""
+    c = fftlog_coeffs(pk, b)
+    n2 = N_FFT // 2
+    xp = c[..., n2:, None] * _power_table(b)[n2:]
+    return jnp.concatenate([jnp.real(xp), jnp.imag(xp[..., 1:, :])], axis=-2)
+
+
 def quad_form(M, X, Y=None):
     """Re(sum_ij X_il M_ij Y_jl) for every node l (Y defaults to X)."""
     Y = X if Y is None else Y

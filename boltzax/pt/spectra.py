@@ -47,18 +47,28 @@ BIAS_RSD = ("b1b2", "b2", "b1bG2", "bG2")
 
 @functools.lru_cache(maxsize=None)
 def loop_matrices():
-    """The constant kernel matrices as a pytree of numpy arrays (pass to `components`)."""
+    """The constant kernel matrices as a pytree of real numpy arrays (pass to `components`), in
+    the real coordinates of `fftlog.real_basis`."""
     mm = matrices.matter_matrices()
     bm = matrices.bias_matrices()
+    q, r = fftlog.to_real_quadratic, fftlog.to_real_linear
     out = {
-        "p22": {g: mm["p22"][g][1] for g in P22_ORDER},
-        "p13": {g: mm["p13"][g] for g in P13_ORDER},
+        "p22": {g: q(mm["p22"][g][1]) for g in P22_ORDER},
+        "p13": {g: r(mm["p13"][g]) for g in P13_ORDER},
         "uv": {g: mm["uv"][g] for g in P13_ORDER},
-        "breal": dict(bm["real"]),
-        "brsd": {n: bm["rsd"][n][1] for n in BIAS_RSD},
-        "fg2": bm["fg2"],
+        "breal": {n: q(M) for n, M in bm["real"].items()},
+        "brsd": {n: q(bm["rsd"][n][1]) for n in BIAS_RSD},
+        "fg2": r(bm["fg2"]),
     }
     return out
+
+
+def _quad(Q, Y):
+    return jnp.sum(Y * (Q @ Y), axis=-2)
+
+
+def _dot(r, Y):
+    return r @ Y
 
 
 @functools.lru_cache(maxsize=None)
@@ -122,35 +132,35 @@ def components(pk, f, h, rs_drag, hratio, Dratio, mats, *, ir_resum=True, ap=Tru
     comp = {}
 
     # ---- real-space matter ----------------------------------------------------------------
-    X = fftlog.x_matrix(pbin, fftlog.B_MATTER)
+    X = fftlog.y_matrix(pbin, fftlog.B_MATTER)
     m13_0 = _fpoly_dense(mats["p13"]["mu0_dd"], f)
     uv0 = _fpoly_dense(mats["uv"]["mu0_dd"], f)
-    p13 = (k3 * fftlog.dot13(m13_0, X) * pbin - uv0 * k2 * sigv * pbin) * cut
-    p22 = k3 * fftlog.quad_form(mats["p22"]["mu0_dd"][0], X) * cut
+    p13 = (k3 * _dot(m13_0, X) * pbin - uv0 * k2 * sigv * pbin) * cut
+    p22 = k3 * _quad(mats["p22"]["mu0_dd"][0], X) * cut
     comp[0] = p13 + p22
     comp[10] = -k2 * pbin
     comp[14] = ptree
 
     # ---- redshift-space matter: mu^{2n} pieces, no-wiggle and wiggle ----------------------
-    Xnw = fftlog.x_matrix(pnw, fftlog.B_MATTER)
-    Xw = fftlog.x_matrix(pw, fftlog.B_MATTER)
+    Xnw = fftlog.y_matrix(pnw, fftlog.B_MATTER)
+    Xw = fftlog.y_matrix(pw, fftlog.B_MATTER)
     Xboth = jnp.concatenate([Xnw, Xw], axis=-1)
     pieces = {}
     for g in P13_ORDER:
         m13 = _fpoly_dense(mats["p13"][g], f)
         uv = _fpoly_dense(mats["uv"][g], f)
-        pieces["P13_" + g] = (k3 * fftlog.dot13(m13, Xnw) * pnw - uv * k2 * sigv * pnw) * cut
-        pieces["P13w_" + g] = k3 * fftlog.dot13(m13, Xw) * pnw * cut
+        pieces["P13_" + g] = (k3 * _dot(m13, Xnw) * pnw - uv * k2 * sigv * pnw) * cut
+        pieces["P13w_" + g] = k3 * _dot(m13, Xw) * pnw * cut
     for g in P22_ORDER:
         M = _fpoly(mats["p22"][g], p22keys[g], f)
         Y = M @ Xboth
-        pieces["P22_" + g] = k3 * jnp.real(jnp.sum(Xnw * Y[:, :256], axis=0)) * cut
-        pieces["P22w_" + g] = 2.0 * k3 * jnp.real(jnp.sum(Xnw * Y[:, 256:], axis=0)) * cut
+        pieces["P22_" + g] = k3 * jnp.sum(Xnw * Y[:, :256], axis=0) * cut
+        pieces["P22w_" + g] = 2.0 * k3 * jnp.sum(Xnw * Y[:, 256:], axis=0) * cut
 
     # ---- bias loops (FFTLog bias -1.6000001, input P_bin) ---------------------------------
-    Xb = fftlog.x_matrix(pbin, fftlog.B_BIAS)
-    br = {n: k3 * fftlog.quad_form(M, Xb) for n, M in mats["breal"].items()}
-    comp[2], comp[3], comp[6] = br["Id2"], br["IG2"], k3 * fftlog.dot13(mats["fg2"], Xb) * pbin
+    Xb = fftlog.y_matrix(pbin, fftlog.B_BIAS)
+    br = {n: k3 * _quad(M, Xb) for n, M in mats["breal"].items()}
+    comp[2], comp[3], comp[6] = br["Id2"], br["IG2"], k3 * _dot(mats["fg2"], Xb) * pbin
     bias_pieces = {"Id2d2": br["Id2d2"] - br["Id2d2"][0], "Id2G2": br["Id2G2"],
                    "IG2G2": br["IG2G2"], "IFG2": comp[6]}
     for n in BIAS_RSD:
@@ -162,7 +172,7 @@ def components(pk, f, h, rs_drag, hratio, Dratio, mats, *, ir_resum=True, ap=Tru
             M = 0.0
             for i in sel:
                 M = M + stack[i] * f ** keys[i][1]
-            bias_pieces[f"{n}_mu{mpow}"] = k3 * fftlog.quad_form(M, Xb)
+            bias_pieces[f"{n}_mu{mpow}"] = k3 * _quad(M, Xb)
 
     # ---- mu integration with AP and anisotropic IR damping --------------------------------
     mu, wg = (jnp.asarray(a) for a in _gauss())
