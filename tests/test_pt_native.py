@@ -123,22 +123,23 @@ def test_native_assembly_matches_classpt_wrappers(ref):
 def test_gradients_vs_finite_differences(ref, native, c):
     """AD vs central differences at three cosmologies: derivatives of the galaxy multipoles with
     respect to the amplitude of the linear spectrum (P -> A P, a proxy for A_s / sigma_8), the
-    growth rate f, and the bias parameters."""
+    growth rate f, h, r_s(z_drag) and the bias parameters."""
     iz = 1
     pk, f, h, rs, hr, Dr = _args(ref, c, iz)
     p0 = bias.BiasParams(b1=2.0, b2=-1.0, bG2=0.1, bGamma3=-0.1, cs0=5.0, cs2=30.0, cs4=1.0,
                          Pshot=3000.0, b4=100.0)
 
     def model(theta, p=p0):
-        A, ff = theta
-        pieces = native(A * pk, ff, h, rs, hr, Dr)
+        A, ff, hh, rr = theta
+        pieces = native(A * pk, ff, hh, rr, hr, Dr)
         P0, P2, P4 = bias.p_gg_ell(pieces, KH, ff, p)
         return jnp.concatenate([P0, P2, P4])
 
-    theta = jnp.array([1.0, f])
+    # h enters through CLASS-PT's IR grid fixed in 1/Mpc, rs_drag through Sigma^2 / delta Sigma^2
+    theta = jnp.array([1.0, f, h, rs])
     J = jax.jacfwd(model)(theta)
-    for i, eps in enumerate((1e-4, 1e-4)):
-        d = jnp.zeros(2).at[i].set(eps)
+    for i, eps in enumerate((1e-4, 1e-4, 1e-6, 1e-3)):
+        d = jnp.zeros(4).at[i].set(eps)
         fd = (model(theta + d) - model(theta - d)) / (2 * eps)
         scale = np.abs(np.asarray(fd)).max()
         assert np.abs(np.asarray(J[:, i] - fd)).max() / scale < 1e-6, (c, i)
