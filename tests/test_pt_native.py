@@ -155,3 +155,20 @@ def test_gradients_vs_finite_differences(ref, native, c):
         d = jnp.zeros(v0.size).at[i].set(1e-3)
         fd = (of_bias(v0 + d) - of_bias(v0 - d)) / 2e-3
         assert np.abs(np.asarray(Jb[:, i] - fd)).max() <= 1e-6 * max(np.abs(np.asarray(fd)).max(), 1.0)
+
+
+def test_real_form_equals_complex_form(ref):
+    """The real coordinates used by `spectra` (conjugate symmetry of the FFTLog coefficients)
+    give the same quadratic and linear forms as the complex reference form."""
+    h = ref["h"][0]
+    pk = jnp.asarray(ref["pk_lin_cb_fftlog"][0, 0] * h ** 3)
+    M = kernels.m22_matrix(kernels.p22_kernels()["mm"][(0, 0, 2)],
+                                           -0.5 * fftlog.etas(fftlog.B_MATTER))
+    X = fftlog.x_matrix(pk, fftlog.B_MATTER)
+    Y = fftlog.y_matrix(pk, fftlog.B_MATTER)
+    qc = np.asarray(fftlog.quad_form(M, X))
+    qr = np.asarray(jnp.sum(Y * (fftlog.to_real_quadratic(M) @ Y), axis=0))
+    np.testing.assert_allclose(qr, qc, rtol=1e-9, atol=1e-12 * np.abs(qc).max())
+    m13 = kernels.m13_vector(kernels.p13_kernels()["mm"][(0, 0, 2)][0], -0.5 * fftlog.etas(fftlog.B_MATTER))
+    np.testing.assert_allclose(np.asarray(fftlog.to_real_linear(m13) @ Y),
+                               np.asarray(fftlog.dot13(m13, X)), rtol=1e-9, atol=1e-14)

@@ -75,7 +75,8 @@ def fftlog_coeffs(pk, b: float):
 
 
 def x_matrix(pk, b: float):
-    """X[..., j, l] = c_j k_l^{eta_j}; P22(k_l) = k_l^3 Re(X[:, l]^T M X[:, l])."""
+    """X[..., j, l] = c_j k_l^{eta_j}; P22(k_l) = k_l^3 Re(X[:, l]^T M X[:, l]) (complex reference
+    form; `spectra` uses the equivalent real form `y_matrix` / `to_real_quadratic`)."""
     c = fftlog_coeffs(pk, b)
     return c[..., :, None] * _power_table(b)
 

@@ -46,13 +46,11 @@ def _gap_weights(width: int = 100):
     x = np.concatenate([np.arange(1, N_LEFT + 1), np.arange(N_RIGHT + 1, n_half + 1)]).astype(float)
     n = x.size
     h = np.diff(x)
-    # A (tridiagonal) in banded form, for A^T z = e_j
-    upper = np.zeros(n)
+    # natural-spline system A y'' = B y (Numerical Recipes eq. 3.3.7), A tridiagonal:
+    # A[i, i-1] = h[i-1]/6, A[i, i] = (h[i-1] + h[i])/3, A[i, i+1] = h[i]/6, rows 0, n-1 = e_0, e_n-1
     diag = np.ones(n)
-    lower = np.zeros(n)
     diag[1:-1] = (h[:-1] + h[1:]) / 3.0
-    # A[i, i-1] = h[i-1]/6 (i=1..n-2), A[i, i+1] = h[i]/6 (i=1..n-2)
-    ab_T = np.zeros((3, n))  # banded A^T: A^T[i, i+1] = A[i+1, i]
+    ab_T = np.zeros((3, n))  # A^T in banded form, to get row j of A^{-1} from A^T z = e_j
     sub = np.zeros(n)  # A[i, i-1]
     sup = np.zeros(n)  # A[i, i+1]
     sub[1:-1] = h[:-1] / 6.0

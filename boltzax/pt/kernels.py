@@ -97,11 +97,14 @@ def _azimuthal_average_22(p: Poly) -> Poly:
 def p22_kernels():
     """Exact P22 kernels, azimuthally averaged, as {name: {(mu_pow, f_pow, b1_pow): {(a, b): C}}}.
 
-    The loop is 2 int K P P with K the product of second-order kernels below:
-      'mm'     Z2m^2 (matter / b1-only Z2; real space is mu = f = 0, b1 = 1: F2^2)
-      'b2'     Z2m * 1       (coefficient of b2 in Z2_g^2 / 2 ... see `bias.py` for factors)
-      'bG2'    Z2m * S
-      'd2d2'   1,  'd2G2' S,  'G2G2' S^2,  'F2d2' F2,  'F2G2' F2 S  (real space)
+    `m22_matrix` turns K into the matrix of 2 int d^3q/(2pi)^3 K(q, k-q) P(q) P(|k-q|) for:
+      'mm'     Z2m^2, Z2m = b1 F2 + f mu^2 G2 + (f mu k/2)[mu_q/q (b1 + f mu_p^2) + (q <-> p)]
+               (Scoccimarro et al. 1999 eq. 19 with linear bias; real space: mu^0 f^0 b1^2 = F2^2)
+      'b2'     Z2m        (with Z2_g = Z2m + b2/2 + bG2 S, the b2 coefficient of 2 int Z2_g^2 P P
+                          is 2 int Z2m P P: matrices.bias_matrices 'b1b2'/'b2', factor 1)
+      'bG2'    Z2m S      (bG2 coefficient: 4 int Z2m S P P: factor 2 in matrices.bias_matrices)
+      'd2d2'   1,  'd2G2' S,  'G2G2' S^2,  'F2d2' F2,  'F2G2' F2 S,  'F2F2' F2^2  (real space;
+               CLASS-PT's I_d2d2, I_d2G2, I_G2G2, I_d2, I_G2 are 2 int K P P with these K)
     """
     F2, G2, S, Z2m = _z2_pieces()
     one = Poly.const(_V22, 1)
