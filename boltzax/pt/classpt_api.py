@@ -293,10 +293,10 @@ class ClassPT:
         else:
             hr = Dr = jnp.ones(len(self.z))
         mats = spectra.loop_matrices()
-        fn = _components_batched(bool(ir_resum), self.ap)
         nz = len(self.z)
-        self.nodes = fn(pk, jnp.asarray(self.f), jnp.full(nz, h), jnp.full(nz, rs_drag), hr, Dr,
-                        sigv, logkp, mats)
+        self.nodes = _components_batched(pk, jnp.asarray(self.f), jnp.full(nz, h),
+                                         jnp.full(nz, rs_drag), hr, Dr, sigv, logkp,
+                                         bool(ir_resum), self.ap, mats)
         self.hratio, self.Dratio = hr, Dr
         self._kh = None
 
@@ -344,11 +344,11 @@ class ClassPT:
         return pk_gg_l4(self._pm, self.h, self._fz, self._kh, b1, b2, bG2, bGamma3, cs4, b4)
 
 
-@functools.lru_cache(maxsize=None)
-def _components_batched(ir_resum, ap):
-    """One jitted `spectra.components`, vmapped over a batch (redshifts, cosmologies), per switch
-    combination."""
-    def one(pk, f, h, rs, hr, Dr, sigv, logkp, mats):
+@jax.jit
+def _components_batched(pk, f, h, rs, hr, Dr, sigv, logkp, ir_resum, ap, mats):
+    """`spectra.components` vmapped over a batch (redshifts, cosmologies); the IR/AP switches are
+    traced, so one compilation serves every CLASS-PT option combination."""
+    def one(pk, f, h, rs, hr, Dr, sigv, logkp):
         return spectra.components(pk, f, h, rs, hr, Dr, mats, ir_resum=ir_resum, ap=ap,
                                   sigv=sigv, ir_logkp=logkp)
-    return jax.jit(jax.vmap(one, in_axes=(0, 0, 0, 0, 0, 0, 0, 0, None)))
+    return jax.vmap(one)(pk, f, h, rs, hr, Dr, sigv, logkp)

@@ -122,10 +122,12 @@ def components(pk, f, h, rs_drag, hratio, Dratio, mats, *, ir_resum=True, ap=Tru
     if sigv is None:
         sigv = jnp.sum(np.diff(lnk) * (k[1:] * pk[1:] + k[:-1] * pk[:-1]) / 2.0) / (6.0 * np.pi ** 2)
 
-    if ir_resum:
-        pnw, pw, s2, ds2 = ir.nowiggle(pk, h, rs_drag, ir_logkp)
-    else:
-        pnw, pw, s2, ds2 = pk, jnp.zeros_like(pk), 0.0, 0.0
+    # the switches may be Python bools or traced booleans (one compilation for all variants)
+    pnw, pw, s2, ds2 = ir.nowiggle(pk, h, rs_drag, ir_logkp)
+    pnw = jnp.where(ir_resum, pnw, pk)
+    pw = jnp.where(ir_resum, pw, 0.0)
+    s2 = jnp.where(ir_resum, s2, 0.0)
+    ds2 = jnp.where(ir_resum, ds2, 0.0)
     e0 = jnp.exp(-s2 * k2)
     pbin = pnw + pw * e0
     ptree = pnw + pw * e0 * (1.0 + s2 * k2)
@@ -176,9 +178,11 @@ def components(pk, f, h, rs_drag, hratio, Dratio, mats, *, ir_resum=True, ap=Tru
 
     # ---- mu integration with AP and anisotropic IR damping --------------------------------
     mu, wg = (jnp.asarray(a) for a in _gauss())
-    L0, L2, L4 = _legendre(mu)
-    nside = 10 if ap else 1
-    jmask = jnp.asarray((np.arange(256) >= nside) & (np.arange(256) < 256 - nside), float)
+    _, L2, L4 = _legendre(mu)
+    # CLASS-PT projects nodes Nside <= j < N - Nside only (Nside = 10 with AP, 1 without)
+    nside = jnp.where(ap, 10, 1)
+    jj = jnp.arange(256)
+    jmask = ((jj >= nside) & (jj < 256 - nside)).astype(float)
 
     def ap_map(hr, Dr):
         fac = jnp.sqrt(1.0 / Dr ** 2 + (hr ** 2 - 1.0 / Dr ** 2) * mu ** 2)
@@ -190,13 +194,13 @@ def components(pk, f, h, rs_drag, hratio, Dratio, mats, *, ir_resum=True, ap=Tru
         return fftlog.spline_eval_nodes(A, y2, kt)
 
     def proj(val, ell):
-        Lw = {0: 0.5 * L0 * wg, 2: 2.5 * L2 * wg, 4: 4.5 * L4 * wg}[ell]
-        if ell == 0:
-            Lw = 0.5 * wg
+        """(2 ell + 1)/2 int dmu L_ell(mu) val(mu), Gauss-Legendre in the observed mu."""
+        Lw = {0: 0.5 * wg, 2: 2.5 * L2 * wg, 4: 4.5 * L4 * wg}[ell]
         return jnp.sum(val * Lw[:, None], axis=0) * jmask
 
     # matter (CLASS-PT applies AP to the matter multipoles only in its IR branch)
-    hr_m, Dr_m = (hratio, Dratio) if (ap and ir_resum) else (1.0, 1.0)
+    ap_m = jnp.logical_and(ap, ir_resum)
+    hr_m, Dr_m = jnp.where(ap_m, hratio, 1.0), jnp.where(ap_m, Dratio, 1.0)
     mut, kt, vol = ap_map(hr_m, Dr_m)
     names = ["pnw", "pw"] + [p + g for g in P13_ORDER for p in ("P13_", "P13w_")] \
         + [p + g for g in P22_ORDER for p in ("P22_", "P22w_")]
@@ -234,7 +238,7 @@ def components(pk, f, h, rs_drag, hratio, Dratio, mats, *, ir_resum=True, ap=Tru
     comp[13] = -proj(ctr * f ** 2 * m2 ** 2, 4)
 
     # bias (always AP-projected when ap=True)
-    hr_b, Dr_b = (hratio, Dratio) if ap else (1.0, 1.0)
+    hr_b, Dr_b = jnp.where(ap, hratio, 1.0), jnp.where(ap, Dratio, 1.0)
     mut, kt, vol = ap_map(hr_b, Dr_b)
     bnames = ["pnw", "pw", "pbin"] + list(bias_pieces)
     bsrc = dict(bias_pieces, pnw=pnw, pw=pw, pbin=pbin)
