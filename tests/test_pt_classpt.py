@@ -156,3 +156,13 @@ def test_classpt_interpolation_noise_is_reproduced(ref, runs):
     assert 1e-3 < tree_noise < 3e-3
     assert loop_noise > 3e-3
     assert ours < 1e-4
+
+
+def test_errors_like_classpt(ref, runs):
+    from boltzax.errors import CosmoSevereError
+
+    pt = runs[("", 0)]
+    with pytest.raises(CosmoSevereError, match="z_pk"):
+        pt.get_pk_mult(ref["k_h"] * ref["h"][0], 0.5)
+    with pytest.raises(CosmoSevereError, match="out of bounds"):
+        pt.get_pk_mult(np.array([1e-7, 0.1]), 0.38)

@@ -59,6 +59,7 @@ import jax.numpy as jnp
 import numpy as np
 from scipy.integrate import simpson
 
+from boltzax.errors import CosmoSevereError, NotImplementedOutputError
 from boltzax.pt import fftlog, ir, spectra
 
 # CLASS v3.3 precision defaults (CLASS-PT include/precisions.h) used by the perturbation k list
@@ -301,13 +302,21 @@ class ClassPT:
         self._kh = None
 
     def _iz(self, z):
+        if float(z) not in self.z:
+            raise CosmoSevereError(f"get_pk_mult: z={z} not in z_pk list {self.z}")
         return self.z.index(float(z))
 
-    def get_pk_mult(self, k, z, k_size=None):
-        """(96, len(k)) in CLASS-PT units at k [1/Mpc]."""
+    def get_pk_mult(self, k, z, k_size=None, no_wiggle=False, alpha_rs=1.0):
+        """(96, len(k)) in CLASS-PT units at k [1/Mpc] (CLASS-PT's k-range check included)."""
+        if no_wiggle or alpha_rs != 1.0:
+            raise NotImplementedOutputError("get_pk_mult: no_wiggle / alpha_rs != 1 not implemented")
         iz = self._iz(z)
-        return np.asarray(pk_mult_from_nodes(self.nodes[iz], self.h, np.asarray(k, float),
-                                             self.tau0, self.rs_rec, self.ap))
+        k = np.asarray(k, float)
+        kpt = pt_k_grid(self.tau0, self.rs_rec, self.h)
+        if k.min() < kpt[0] or k.max() > kpt[-1]:
+            raise CosmoSevereError(f"get_pk_mult: k out of bounds [{kpt[0]:e}:{kpt[-1]:e}] 1/Mpc")
+        return np.asarray(pk_mult_from_nodes(self.nodes[iz], self.h, k, self.tau0, self.rs_rec,
+                                             self.ap))
 
     def initialize_output(self, k, z, k_size=None):
         self._kh = np.asarray(k, float)
