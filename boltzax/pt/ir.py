@@ -5,8 +5,9 @@ the method of Baldauf, Mirbabayi, Simonović & Zaldarriaga 2015 (arXiv:1504.0436
 Blas, Garny, Ivanov & Sibiryakov 2016 (arXiv:1605.02149) for the damping:
 
 1. ln(k P(k)) is sampled on N_ir = 65536 *linearly* spaced k in [7e-5, 7] 1/Mpc (natural cubic
-   spline of ln P in ln k through the FFTLog nodes) and sine-transformed (DST-II, done as one
-   FFT of length 4 N_ir with the odd/even embedding of the C code).
+   spline of ln P in ln k through the FFTLog nodes) and sine-transformed (CLASS-PT: one real
+   FFT of length 4 N_ir with an odd/even embedding; here the equivalent DCT-II / DCT-III of
+   length N_ir, identical to round-off).
 2. The BAO bump of the transform (harmonics 120 <= i < 240 of the odd and of the even
    coefficient sequences) is removed and bridged by the natural cubic spline (in the harmonic
    index) through the remaining coefficients; the inverse transform gives P_nw; P_w = P - P_nw.
@@ -25,6 +26,7 @@ import functools
 
 import jax.numpy as jnp
 import numpy as np
+from jax.scipy.fft import dct, idct
 from scipy.linalg import solve_banded
 
 from boltzax.pt import fftlog
@@ -115,18 +117,16 @@ def nowiggle(pk_h, h, rs_drag, logkp=None):
         logkp = lnkg + fftlog.spline_eval_uniform(lnP, y2, lnk0, fftlog.DELTA, lnkg)
     logkP = logkp
     v = logkP * np.where(np.arange(n) % 2 == 0, 1.0, -1.0)
-    odd = jnp.concatenate([v, v[::-1]])  # values at positions 1, 3, ..., 4n-1
-    arr = jnp.stack([jnp.zeros(2 * n), odd], axis=-1).reshape(4 * n)
-    re = jnp.real(jnp.fft.rfft(arr))
-    out_ir = re[:n][::-1]  # out_ir[i] = Re F[n - 1 - i]
+    # CLASS-PT takes Re FFT_{4n} of the even sequence with v_i at positions 2i+1 and 4n-2i-1:
+    # Re F[m] = 2 sum_i v_i cos(pi m (2i+1)/(2n)) = DCT-II(v)[m]; out_ir[i] = Re F[n-1-i].
+    out_ir = dct(v, type=2)[::-1]
     cmodd = _bridge_gap(out_ir[0::2])
     cmeven = _bridge_gap(out_ir[1::2])
     cmnew = jnp.stack([cmodd, cmeven], axis=-1).reshape(n)
     c = cmnew[::-1] * 0.5
-    z1 = jnp.zeros(1)
-    arr2 = jnp.concatenate([c, z1, -c[1:][::-1], -c, z1, c[1:][::-1]])
-    re2 = jnp.real(jnp.fft.rfft(arr2))
-    out2 = re2[1:2 * n:2] * np.where(np.arange(n) % 2 == 0, 1.0, -1.0)
+    # inverse: Re FFT_{4n} of (c, 0, -c[1:] reversed, -c, 0, c[1:] reversed) at odd indices
+    # 2i+1 = 2 DCT-III(c)[i] = 2 (2n) idct(c) (scipy/JAX conventions)
+    out2 = (4.0 * n) * idct(c, type=2) * np.where(np.arange(n) % 2 == 0, 1.0, -1.0)
     pnw_grid = jnp.exp(out2 / (2.0 * n)) / kgrid  # Mpc^3 on the linear grid
     pnw_y2 = fftlog.natural_spline_uniform_y2(pnw_grid, kstep)
 
