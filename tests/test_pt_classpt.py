@@ -166,3 +166,15 @@ def test_errors_like_classpt(ref, runs):
         pt.get_pk_mult(ref["k_h"] * ref["h"][0], 0.5)
     with pytest.raises(CosmoSevereError, match="out of bounds"):
         pt.get_pk_mult(np.array([1e-7, 0.1]), 0.38)
+
+
+def test_nodes_input_option(ref):
+    """ClassPT fed the linear P at the FFTLog nodes (pk_cb_nodes) instead of CLASS's k grid:
+    CLASS-PT's input noise is then not reproduced (< 1.5e-2 of each piece, cf. the noise test)."""
+    c, h = 4, ref["h"][4]
+    pt = cpt.ClassPT(None, ref["f_z"][c], h, ref["rs_drag"][c], ref["z"], ref["tau0"][c],
+                     ref["rs_rec"][c], H_z=ref["H_z"][c], DA_z=ref["DA_z"][c],
+                     Omega_g=ref["Omega_g"][c], pk_cb_nodes=ref["pk_lin_cb_fftlog"][c])
+    for iz, z in enumerate(ref["z"]):
+        pm = pt.get_pk_mult(ref["k_h"] * h, z)
+        assert _rel(pm[:40], ref["pk_mult"][c, iz, :40]).max() < 1.5e-2

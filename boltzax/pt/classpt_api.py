@@ -279,15 +279,25 @@ class ClassPT:
     """CLASS-PT's classy methods for one cosmology (several redshifts), see module docstring."""
 
     def __init__(self, pk_cb_pt, f, h, rs_drag, z, tau0, rs_rec, tau_quirk=None, H_z=None,
-                 DA_z=None, Omega_g=0.0, Omfid=0.31, ir_resum=True, ap=True):
+                 DA_z=None, Omega_g=0.0, Omfid=0.31, ir_resum=True, ap=True, pk_cb_nodes=None):
+        """pk_cb_pt: linear P_cb [Mpc^3] per z on `pt_k_grid(tau0, rs_rec, h)` (CLASS-PT's own
+        input; exact parity).  Alternatively pass pk_cb_pt=None and pk_cb_nodes: P_cb [Mpc^3]
+        per z at the FFTLog nodes fftlog.k_nodes()*h [1/Mpc] (then the input noise of CLASS-PT,
+        item 1 of the module docstring, is not reproduced: ~5e-3 of the loop pieces)."""
         self.z = [float(x) for x in np.atleast_1d(z)]
         self.h, self.tau0, self.rs_rec, self.ap = float(h), float(tau0), float(rs_rec), bool(ap)
         self.f = np.atleast_1d(np.asarray(f, float))
-        kpt = pt_k_grid(self.tau0, self.rs_rec, self.h)
-        lnp = jnp.log(jnp.atleast_2d(jnp.asarray(pk_cb_pt)))
-        cz, lz = (np.zeros(len(self.z)), np.zeros(len(self.z))) if tau_quirk is None else tau_quirk
-        pk, sigv, logkp = jax.vmap(lambda y, c, l: classpt_linear_input(y, kpt, h, c, l))(
-            lnp, jnp.asarray(cz), jnp.asarray(lz))
+        if pk_cb_pt is not None:
+            kpt = pt_k_grid(self.tau0, self.rs_rec, self.h)
+            lnp = jnp.log(jnp.atleast_2d(jnp.asarray(pk_cb_pt)))
+            nz = len(self.z)
+            cz, lz = (np.zeros(nz), np.zeros(nz)) if tau_quirk is None else tau_quirk
+            pk, sigv, logkp = jax.vmap(lambda y, c, l: classpt_linear_input(y, kpt, h, c, l))(
+                lnp, jnp.asarray(cz), jnp.asarray(lz))
+        else:
+            pk = jnp.atleast_2d(jnp.asarray(pk_cb_nodes)) * h ** 3
+            sigv = jax.vmap(spectra.sigma_v2_nodes)(pk)
+            logkp = jax.vmap(lambda p: ir.logkp_from_nodes(p, h))(pk)
         if ap:
             hr, Dr = jax.vmap(lambda zz, H, D: ap_ratios(zz, H, D, h, Omfid, Omega_g))(
                 jnp.asarray(self.z), jnp.atleast_1d(H_z), jnp.atleast_1d(DA_z))

@@ -96,6 +96,16 @@ def dst_grid():
     return KMIN_IR + np.arange(N_IR) * ((KMAX_IR - KMIN_IR) / (N_IR - 1.0))
 
 
+def logkp_from_nodes(pk_h, h):
+    """ln(k P) [1/Mpc, Mpc^3] on `dst_grid()` from the natural cubic spline of ln P in ln k
+    through the FFTLog nodes (P in (Mpc/h)^3 on fftlog.k_nodes() h/Mpc)."""
+    lnk0 = jnp.log(fftlog.K_MIN_H * h)  # ln of first node in 1/Mpc
+    lnP = jnp.log(pk_h) - 3.0 * jnp.log(h)  # ln P in Mpc^3
+    y2 = fftlog.natural_spline_uniform_y2(lnP, fftlog.DELTA)
+    lnkg = np.log(dst_grid())
+    return lnkg + fftlog.spline_eval_uniform(lnP, y2, lnk0, fftlog.DELTA, lnkg)
+
+
 def nowiggle(pk_h, h, rs_drag, logkp=None):
     """Split the linear spectrum on the FFTLog nodes into no-wiggle and wiggle parts.
 
@@ -109,13 +119,7 @@ def nowiggle(pk_h, h, rs_drag, logkp=None):
     kn_h = fftlog.k_nodes()
     kstep = (KMAX_IR - KMIN_IR) / (n - 1.0)
     kgrid = dst_grid()
-    if logkp is None:
-        lnk0 = jnp.log(fftlog.K_MIN_H * h)  # ln of first node in 1/Mpc
-        lnP = jnp.log(pk_h) - 3.0 * jnp.log(h)  # ln P in Mpc^3
-        y2 = fftlog.natural_spline_uniform_y2(lnP, fftlog.DELTA)
-        lnkg = np.log(kgrid)
-        logkp = lnkg + fftlog.spline_eval_uniform(lnP, y2, lnk0, fftlog.DELTA, lnkg)
-    logkP = logkp
+    logkP = logkp_from_nodes(pk_h, h) if logkp is None else logkp
     v = logkP * np.where(np.arange(n) % 2 == 0, 1.0, -1.0)
     # CLASS-PT takes Re FFT_{4n} of the even sequence with v_i at positions 2i+1 and 4n-2i-1:
     # Re F[m] = 2 sum_i v_i cos(pi m (2i+1)/(2n)) = DCT-II(v)[m]; out_ir[i] = Re F[n-1-i].

@@ -102,6 +102,12 @@ def _legendre(mu):
     return 1.0, (3.0 * mu ** 2 - 1.0) / 2.0, (35.0 * mu ** 4 - 30.0 * mu ** 2 + 3.0) / 8.0
 
 
+def sigma_v2_nodes(pk):
+    """sigma_v^2 = int dk P/(6 pi^2) [(Mpc/h)^2], trapezoid in ln k over the FFTLog nodes."""
+    k = fftlog.k_nodes()
+    return jnp.sum(np.diff(np.log(k)) * (k[1:] * pk[1:] + k[:-1] * pk[:-1]) / 2.0) / (6.0 * np.pi ** 2)
+
+
 def components(pk, f, h, rs_drag, hratio, Dratio, mats, *, ir_resum=True, ap=True, sigv=None,
                ir_logkp=None):
     """All get_pk_mult pieces 0-47 on the FFTLog nodes.
@@ -118,9 +124,8 @@ def components(pk, f, h, rs_drag, hratio, Dratio, mats, *, ir_resum=True, ap=Tru
     k = jnp.asarray(fftlog.k_nodes())
     k2, k3 = k ** 2, k ** 3
     cut = jnp.exp(-((k / CUTOFF_H) ** 6))
-    lnk = np.log(fftlog.k_nodes())
     if sigv is None:
-        sigv = jnp.sum(np.diff(lnk) * (k[1:] * pk[1:] + k[:-1] * pk[:-1]) / 2.0) / (6.0 * np.pi ** 2)
+        sigv = sigma_v2_nodes(pk)
 
     # the switches may be Python bools or traced booleans (one compilation for all variants)
     pnw, pw, s2, ds2 = ir.nowiggle(pk, h, rs_drag, ir_logkp)
