@@ -25,7 +25,7 @@ def ref():
 
 
 def test_kernels_match_closed_forms():
-    """Our exact derivation reproduces Simonovic et al. 2018 (eqs. 2.7, 2.9): M22 of F2^2 and
+    """Our exact derivation reproduces Simonovic et al. 2018 (arXiv:1708.08130): M22 of F2^2 and
     M13 of F3, the UV limit -61/105 k^2 sigma_v^2 P, and the bias-operator ratios."""
     nu = -0.5 * fftlog.etas(fftlog.B_MATTER)[::16]
     n1, n2 = nu[:, None], nu[None, :]

@@ -6,7 +6,7 @@ interpolated to k (`pieces_at_k`); every spectrum is linear in the pieces and at
 in the bias parameters, so `jax.vmap` over a batch of `BiasParams` (or `jax.jacfwd` for an
 analytic marginalisation of the linear ones: cs_i, Pshot, a0, a2, b4 and bGamma3) is cheap.
 
-Model (Chudaykin, Ivanov, Philcox, Simonović 2020, arXiv:2004.10607, eqs. 2.2-2.9; Ivanov et al.
+Model (Chudaykin, Ivanov, Philcox, Simonović 2020, arXiv:2004.10607, sec. 2; Ivanov et al.
 2019, arXiv:1909.05277, sec. 2), with CLASS-PT's piece layout (README of the reference data):
 
   P_mm  = P_tree + P_1loop + 2 c_s k^2-term,

@@ -5,7 +5,7 @@ Native units of `boltzax.pt`: k in h/Mpc, P in (Mpc/h)^3.
 The grid is CLASS-PT's (nonlinear_pt.c, function nonlinear_pt_loop): N = 256 log-spaced nodes
 from k_min = 5e-5 h/Mpc to k_max = 100 h/Mpc (CLASS-PT writes 5e-5*h and 100*h in 1/Mpc, the
 same nodes), Delta = ln(k_max/k_min)/(N-1).  The linear spectrum on the nodes is decomposed as
-(Simonović et al. 2018, arXiv:1708.08130, eq. 2.4; CLASS-PT macro FFT_TO_CMSYM)
+(Simonović et al. 2018, arXiv:1708.08130, sec. 2; CLASS-PT macro FFT_TO_CMSYM)
 
     P(k_l) = sum_{j=-N/2}^{N/2} c_j k_l^{eta_j},   eta_j = b + 2 pi i j/(N Delta),
     c_j = k_min^{-eta_j}/N sum_l P_l e^{-b l Delta} e^{-2 pi i j l/N}   (end coefficients halved),

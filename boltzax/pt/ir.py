@@ -12,8 +12,8 @@ Blas, Garny, Ivanov & Sibiryakov 2016 (arXiv:1605.02149) for the damping:
    coefficient sequences) is removed and bridged by the natural cubic spline (in the harmonic
    index) through the remaining coefficients; the inverse transform gives P_nw; P_w = P - P_nw.
 3. Sigma^2 = int_{k_min}^{k_s} dq/(6 pi^2) P_nw(q) [1 - j0(q r) + 2 j2(q r)] and
-   delta Sigma^2 = int dq/(2 pi^2) P_nw(q) j2(q r), r = r_s(z_drag) (BMSZ eq. 2.8/2.9; Ivanov
-   et al. 2019, arXiv:1909.05277, eq. 2.18), k_s = 0.2 h/Mpc, 501-point log grid from 7e-5 1/Mpc,
+   delta Sigma^2 = int dq/(2 pi^2) P_nw(q) j2(q r), r = r_s(z_drag) (BMSZ; Ivanov
+   et al. 2019, arXiv:1909.05277, sec. 2), k_s = 0.2 h/Mpc, 501-point log grid from 7e-5 1/Mpc,
    trapezoid in ln q (CLASS-PT's quadrature).  j0, j2 are written out as in the C code.
 
 Units: inputs/outputs in h/Mpc and (Mpc/h)^3 except where stated; the 1/Mpc-fixed DST range
@@ -48,7 +48,7 @@ def _gap_weights(width: int = 100):
     x = np.concatenate([np.arange(1, N_LEFT + 1), np.arange(N_RIGHT + 1, n_half + 1)]).astype(float)
     n = x.size
     h = np.diff(x)
-    # natural-spline system A y'' = B y (Numerical Recipes eq. 3.3.7), A tridiagonal:
+    # natural-spline system A y'' = B y (Numerical Recipes, sec. 3.3), A tridiagonal:
     # A[i, i-1] = h[i-1]/6, A[i, i] = (h[i-1] + h[i])/3, A[i, i+1] = h[i]/6, rows 0, n-1 = e_0, e_n-1
     diag = np.ones(n)
     diag[1:-1] = (h[:-1] + h[1:]) / 3.0

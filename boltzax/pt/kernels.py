@@ -6,7 +6,7 @@ with the FFTLog decomposition P(q) = sum_m c_m q^{eta_m} (eta_m = b + 2 pi i j/(
 
 * P22-type loops, 2 int d^3q/(2pi)^3 K(q, k-q) P(q) P(|k-q|), become the quadratic form
   k^3 sum_{m,m'} c_m k^{eta_m} M22[m,m'] c_m' k^{eta_m'}.  Writing the kernel K (after the exact
-  azimuthal average around k) as sum_{a,b} C_ab (q^2/k^2)^a (|k-q|^2/k^2)^b, S18 eq. (2.6) gives
+  azimuthal average around k) as sum_{a,b} C_ab (q^2/k^2)^a (|k-q|^2/k^2)^b, S18 (sec. 2) gives
   M22(nu1, nu2) = 2 sum_ab C_ab I(nu1 - a, nu2 - b),
   I(n1, n2) = Gamma(3/2-n1) Gamma(3/2-n2) Gamma(n1+n2-3/2) / (8 pi^{3/2} Gamma(n1) Gamma(n2)
               Gamma(3-n1-n2)).
@@ -20,12 +20,12 @@ with the FFTLog decomposition P(q) = sum_m c_m q^{eta_m} (eta_m = b + 2 pi i j/(
   with C_UV = -(3/2) lim_{r->inf} r^2 g(r) derived from the same exact g (as CLASS-PT,
   nonlinear_pt.c, function nonlinear_pt_loop, "P13UV").
 
-Kernels: SPT F2, G2 (Bernardeau et al. 2002, Phys. Rep. 367, eqs. 45-46), F3, G3 from their
+Kernels: SPT F2, G2 (Bernardeau et al. 2002, Phys. Rep. 367, 1, sec. 2.4), F3, G3 from their
 recursion; redshift-space Z1, Z2, Z3 from the expansion of delta_s(k) in powers of the line-of-
-sight velocity (Scoccimarro, Couchman & Frieman 1999, ApJ 517, 531, eqs. 18-20); bias operators
+sight velocity (Scoccimarro, Couchman & Frieman 1999, ApJ 517, 531, sec. 2); bias operators
 delta^2, G2 = S(k1,k2) = (k1.k2)^2/(k1^2 k2^2) - 1 and Gamma3 (Assassi et al. 2014,
-arXiv:1402.5916; Ivanov et al. 2019, arXiv:1909.05277, eqs. 2.2-2.5) with CLASS-PT's
-normalisation of the b_i (Chudaykin et al. 2020, arXiv:2004.10607, eq. 2.2).
+arXiv:1402.5916; Ivanov et al. 2019, arXiv:1909.05277, sec. 2) with CLASS-PT's
+normalisation of the b_i (Chudaykin et al. 2020, arXiv:2004.10607, sec. 2).
 
 All derivations are exact (fractions) and run once at first use (~1 s, cached in memory).
 """
@@ -99,7 +99,7 @@ def p22_kernels():
 
     `m22_matrix` turns K into the matrix of 2 int d^3q/(2pi)^3 K(q, k-q) P(q) P(|k-q|) for:
       'mm'     Z2m^2, Z2m = b1 F2 + f mu^2 G2 + (f mu k/2)[mu_q/q (b1 + f mu_p^2) + (q <-> p)]
-               (Scoccimarro et al. 1999 eq. 19 with linear bias; real space: mu^0 f^0 b1^2 = F2^2)
+               (Scoccimarro et al. 1999 with linear bias; real space: mu^0 f^0 b1^2 = F2^2)
       'b2'     Z2m        (with Z2_g = Z2m + b2/2 + bG2 S, the b2 coefficient of 2 int Z2_g^2 P P
                           is 2 int Z2m P P: matrices.bias_matrices 'b1b2'/'b2', factor 1)
       'bG2'    Z2m S      (bG2 coefficient: 4 int Z2m S P P: factor 2 in matrices.bias_matrices)
@@ -174,7 +174,7 @@ def _beta(v, w):
 
 
 def _F3G3_unsym(v1, v2, v3):
-    """Unsymmetrised F3, G3 from the SPT recursion (Bernardeau et al. 2002, eqs. 43-44, n=3:
+    """Unsymmetrised F3, G3 from the SPT recursion (Bernardeau et al. 2002, sec. 2.4, n=3:
     prefactor 1/((2n+3)(n-1)) = 1/18).  Terms whose second-order factor is F2/G2(q,-q) = 0 are
     dropped (they multiply a 0/0 of alpha/beta whose limit is zero)."""
     F = Poly(_V13, {})
@@ -194,7 +194,7 @@ def _F3G3_unsym(v1, v2, v3):
 
 
 def _Z3_unsym(v1, v2, v3):
-    """Unsymmetrised redshift-space Z3 with linear bias b1 (Scoccimarro et al. 1999, eq. 20;
+    """Unsymmetrised redshift-space Z3 with linear bias b1 (Scoccimarro et al. 1999;
     total wavevector k = v1+v2+v3 = k, |k| = 1, k.z = mu)."""
     mu, f, b1 = _v13("mu"), _v13("f"), _v13("b1")
     F3, G3 = _F3G3_unsym(v1, v2, v3)
@@ -328,7 +328,7 @@ def p13_kernels():
 # Numerical matrices
 # ---------------------------------------------------------------------------------------------
 def master_I(n1, n2):
-    """S18 eq. (2.6): int d^3q/(2pi)^3 q^{-2 n1} |k-q|^{-2 n2} = k^{3-2(n1+n2)} I(n1, n2)."""
+    """S18 master integral: int d^3q/(2pi)^3 q^{-2 n1} |k-q|^{-2 n2} = k^{3-2(n1+n2)} I(n1, n2)."""
     n12 = n1 + n2
     lg = (loggamma(1.5 - n1) + loggamma(1.5 - n2) + loggamma(n12 - 1.5)
           - loggamma(n1) - loggamma(n2) - loggamma(3.0 - n12))

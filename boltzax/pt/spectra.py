@@ -10,16 +10,16 @@ Algorithm (mirrors CLASS-PT, nonlinear_pt.c, function nonlinear_pt_loop, with ou
 
 * IR resummation (`ir.py`): P = P_nw + P_w; isotropic LO spectrum P_bin = P_nw + e^{-Sigma^2 k^2}
   P_w; tree P_tree = P_nw + (1 + Sigma^2 k^2) e^{-Sigma^2 k^2} P_w (Blas et al. 2016,
-  arXiv:1605.02149, eq. 5.3; Ivanov & Sibiryakov 2018).
+  arXiv:1605.02149; Ivanov & Sibiryakov 2018, arXiv:1804.05080).
 * real space: P_1loop[P_bin] = P13 + P22 with the UV term -61/105 k^2 sigma_v^2 P_bin, times
   CLASS-PT's cutoff e^{-(k/3 h/Mpc)^6}; counterterm shape -k^2 P_bin.
 * redshift space: P22 and P13 are split into mu^{2n} pieces (matrices.py); the no-wiggle loops use
   P_nw, the wiggly ones are linear in P_w (P22^w = 2 P22[P_nw, P_w], P13^w = k^3 f13[P_w] P_nw)
   and are damped by e^{-Sigma_tot^2(mu) k^2} with Sigma_tot^2 = (1 + f mu^2 (2+f)) Sigma^2
-  + f^2 mu^2 (mu^2 - 1) delta Sigma^2 (Ivanov et al. 2019, arXiv:1909.05277, eq. 2.17); the P13
+  + f^2 mu^2 (mu^2 - 1) delta Sigma^2 (Ivanov et al. 2019, arXiv:1909.05277, sec. 2); the P13
   no-wiggle pieces are rescaled by P_IR/P_nw (CLASS-PT's "P13ratio").
 * Alcock-Paczynski: k_true = k sqrt(1/D^2 + (h_r^2 - 1/D^2) mu^2), mu_true = mu h_r/sqrt(...),
-  volume factor h_r/D^2 (Ivanov et al. 2019, eqs. 2.21-2.22), with h_r = H/H_fid and
+  volume factor h_r/D^2 (Ivanov et al. 2019, sec. 2), with h_r = H/H_fid and
   D = D_A/D_A,fid; 40-point Gauss-Legendre in mu; P(k_true) by the natural cubic spline in k
   through the nodes (as CLASS-PT).  With `ir=False` CLASS-PT does not AP-project the matter
   multipoles (README caveat 2); this is reproduced.
