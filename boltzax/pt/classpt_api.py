@@ -35,15 +35,16 @@ Wiring sketch (classy_api.Class, after the linear P(k) exists)::
     initialize_output(k, z, nk) -> self._pt.initialize_output(k, z)
     pk_mm_real(cs), ...        -> self._pt.pk_mm_real(cs), ... (argument orders of classy.pyx)
 
-Output interpolation (the source of CLASS-PT's "spline noise", README caveat 5): CLASS-PT
-splines every FFTLog-node result (natural cubic in k) onto CLASS's perturbation k grid, stores
-ln(offset + sign * X) there, and `get_pk_mult` splines that in ln k (natural) to the user's k.
-Both stages are reproduced here (`pt_k_grid` rebuilds CLASS's grid: perturbations.c, function
-perturbations_get_k_list, with the default precision parameters quoted below); the grid is a
-constant of each cosmology (not differentiated).
-
-Without `tau_quirk` (zeros) the input is the exact linear P; the quirk moves CLASS-PT's numbers
-by up to 2.4e-3 of the tree-level spectrum and ~1e-2 of some one-loop multipoles.
+CLASS-PT's numerical chain, reproduced here (what the reference README calls its "spline noise",
+caveat 5): (1) the time-interpolation quirk above, the dominant part: it moves CLASS-PT's
+numbers by up to 2.4e-3 (pointwise) of the tree-level spectrum and ~1e-2 of the amplitude of some
+one-loop pieces (without `tau_quirk` the input is the exact linear P); (2) the linear input is
+splined in ln k from CLASS's perturbation k grid to the FFTLog nodes, and sigma_v^2 is a
+trapezoid on that grid; (3) the output: every FFTLog-node result is splined (natural cubic in k)
+onto CLASS's k grid, stored as ln(offset + sign * X), and `get_pk_mult` splines that in ln k
+(natural) to the user's k (together ~3e-4 on the tree).  `pt_k_grid` rebuilds CLASS's grid
+(perturbations.c, function perturbations_get_k_list, default precision parameters below); the
+grid and the quirk coefficients are constants of each cosmology (not differentiated).
 
 Unit quirks reproduced (README caveat 1): `initialize_output` takes k in 1/Mpc and the wrappers
 then use that k as if it were h/Mpc in the b4 and a0/a2 terms; `pk_gg_l0` adds
