@@ -94,7 +94,8 @@ def ap_ratios(z, H_z, DA_z, h, Omfid=0.31, Omega_g=0.0):
     dz = z / (N_Z_AP - 1.0)
     dfid = jnp.sum(dz * (inv[1:] + inv[:-1]) / 2.0)
     da = DA_z * KMS_MPC * 100.0 * h * (1.0 + z)
-    return hr, da / dfid
+    at0 = z == 0.0  # CLASS-PT sets both ratios to 1 at z = 0
+    return jnp.where(at0, 1.0, hr), jnp.where(at0, 1.0, da / jnp.where(at0, 1.0, dfid))
 
 
 def pt_k_grid(tau0, rs_rec, h, k_max_h=PT_K_MAX_H):
