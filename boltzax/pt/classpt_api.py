@@ -20,7 +20,8 @@ Omega_g         Omega_gamma today (CLASS-PT's fiducial E(z) includes it, README 
 Omfid           fiducial Omega_m for AP (`Omfid`, default 0.31)
 tau0, rs_rec    conformal age [Mpc] and r_s(z_rec) [Mpc]: they fix CLASS's perturbation k grid
                 on which CLASS-PT stores its output (see `pt_k_grid`)
-switches        `IR resummation` -> ir_resum, `AP` -> ap (RSD and Bias tracers are always on)
+switches        `IR resummation` -> ir_resum, `AP` -> ap, `RSD` -> rsd (rsd=False: CLASS-PT's
+                real-space code path, untested: no reference run); `Bias tracers` always on
 ==============  =====================================================================
 
 Wiring sketch (classy_api.Class, after the linear P(k) exists)::
@@ -281,7 +282,8 @@ class ClassPT:
     """CLASS-PT's classy methods for one cosmology (several redshifts), see module docstring."""
 
     def __init__(self, pk_cb_pt, f, h, rs_drag, z, tau0, rs_rec, tau_quirk=None, H_z=None,
-                 DA_z=None, Omega_g=0.0, Omfid=0.31, ir_resum=True, ap=True, pk_cb_nodes=None):
+                 DA_z=None, Omega_g=0.0, Omfid=0.31, ir_resum=True, ap=True, pk_cb_nodes=None,
+                 rsd=True):
         """pk_cb_pt: linear P_cb [Mpc^3] per z on `pt_k_grid(tau0, rs_rec, h)` (CLASS-PT's own
         input; exact parity).  Alternatively pass pk_cb_pt=None and pk_cb_nodes: P_cb [Mpc^3]
         per z at the FFTLog nodes fftlog.k_nodes()*h [1/Mpc] (then the input noise of CLASS-PT,
@@ -309,7 +311,7 @@ class ClassPT:
         nz = len(self.z)
         self.nodes = _components_batched(pk, jnp.asarray(self.f), jnp.full(nz, h),
                                          jnp.full(nz, rs_drag), hr, Dr, sigv, logkp,
-                                         bool(ir_resum), self.ap, mats)
+                                         bool(ir_resum), self.ap, bool(rsd), mats)
         self.hratio, self.Dratio = hr, Dr
         self._kh = None
 
@@ -366,10 +368,10 @@ class ClassPT:
 
 
 @jax.jit
-def _components_batched(pk, f, h, rs, hr, Dr, sigv, logkp, ir_resum, ap, mats):
+def _components_batched(pk, f, h, rs, hr, Dr, sigv, logkp, ir_resum, ap, rsd, mats):
     """`spectra.components` vmapped over a batch (redshifts, cosmologies); the IR/AP switches are
     traced, so one compilation serves every CLASS-PT option combination."""
     def one(pk, f, h, rs, hr, Dr, sigv, logkp):
         return spectra.components(pk, f, h, rs, hr, Dr, mats, ir_resum=ir_resum, ap=ap,
-                                  sigv=sigv, ir_logkp=logkp)
+                                  sigv=sigv, ir_logkp=logkp, rsd=rsd)
     return jax.vmap(one)(pk, f, h, rs, hr, Dr, sigv, logkp)

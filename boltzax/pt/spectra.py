@@ -109,7 +109,7 @@ def sigma_v2_nodes(pk):
 
 
 def components(pk, f, h, rs_drag, hratio, Dratio, mats, *, ir_resum=True, ap=True, sigv=None,
-               ir_logkp=None):
+               ir_logkp=None, rsd=True):
     """All get_pk_mult pieces 0-47 on the FFTLog nodes.
 
     pk: (256,) linear P_cb in (Mpc/h)^3 on `fftlog.k_nodes()` (h/Mpc); f: growth rate;
@@ -117,6 +117,9 @@ def components(pk, f, h, rs_drag, hratio, Dratio, mats, *, ir_resum=True, ap=Tru
     Dratio = D_A/D_A,fid (1, 1 without AP); mats: `loop_matrices()`.
     sigv: optional sigma_v^2 = int dk P/(6 pi^2) [(Mpc/h)^2] (default: trapezoid in ln k over
     the nodes); ir_logkp: optional input of the wiggle/no-wiggle transform (see `ir.nowiggle`).
+    rsd=False follows CLASS-PT's `RSD = No` code path (its RSD branch is skipped): pieces 1, 4, 5
+    are the real-space I_d2d2, I_d2G2, I_G2G2 and the redshift-space pieces are 0 (no CLASS-PT
+    reference run exists for this switch).
     Returns an array (48, 256): piece i is CLASS-PT's get_pk_mult index i (h-units; 29 without
     CLASS-PT's extra e^{-(k/3 Mpc^-1)^4}, applied by classpt_api).
     """
@@ -271,4 +274,11 @@ def components(pk, f, h, rs_drag, hratio, Dratio, mats, *, ir_resum=True, ap=Tru
     # projects |I_d2d2|, |I_d2G2| (negative integrals) and its b1 bG2 piece is -ours.
     for i in (41, 42, 43, 45, 46):
         comp[i] = -comp[i]
-    return jnp.stack([comp[i] for i in range(48)])
+    out = jnp.stack([comp[i] for i in range(48)])
+    if rsd is True:
+        return out
+    real = {1: bias_pieces["Id2d2"], 4: bias_pieces["Id2G2"], 5: bias_pieces["IG2G2"]}
+    keep = np.isin(np.arange(48), (0, 2, 3, 6, 10, 14))
+    alt = jnp.stack([real[i] if i in real else (out[i] if keep[i] else jnp.zeros(256))
+                     for i in range(48)])
+    return jnp.where(rsd, out, alt)
