@@ -19,7 +19,7 @@ import interpax
 import jax
 import jax.numpy as jnp
 
-from .perturbations.solver import solve_mode
+from .perturbations.solver import matter_transfer
 
 
 def primordial_PR(params, k):
@@ -40,22 +40,25 @@ def k_sampling(k_min, k_max, n_k, r_s=147.0, n_log=8.0, n_bao=10.0, k_bao_max=0.
 
 
 def transfer_grid(k, z, tab, prec):
-    """delta_m, delta_cb (n_k, n_z) at wavenumbers k [1/Mpc] and redshifts z (any order), plus the
-    number of solver steps per mode.  Modes are mapped sequentially (lax.map) so that each adaptive
-    solve takes its own number of steps (a vmap would run all modes in lockstep)."""
+    """delta_m, delta_cb (n_k, n_z) at wavenumbers k [1/Mpc] and redshifts z (any order).
+
+    Modes are mapped sequentially (lax.map).  A vmap over k (lockstep, which the fixed-grid solver
+    allows) deadlocks XLA's CPU runtime with jaxlib 0.10.2 for batches >= 4 (every worker thread
+    asleep in block_until_ready; reproduced with batch_size 4, 5, 10; not with 1-3): see CHANGELOG.md."""
     z = jnp.asarray(z, dtype=float)
     order = jnp.argsort(-z)  # increasing ln a
     lna = -jnp.log1p(z[order])
     inv = jnp.argsort(order)
-    dm, dcb, n = jax.lax.map(lambda kk: solve_mode(kk, lna, tab, prec), k)
-    return dm[:, inv], dcb[:, inv], n
+    f = lambda kk: matter_transfer(kk, lna, tab, prec)  # noqa: E731
+    dm, dcb = jax.lax.map(f, k)
+    return dm[:, inv], dcb[:, inv]
 
 
 def pk_lin(params, k_out, z, tab, prec, n_k=200, k_min=1e-4, k_max=6.0, r_s=147.0):
     """Linear P(k, z) [Mpc^3] of total matter and CDM+baryons at k_out [1/Mpc] (n_out,) and z (n_z,);
     returns (P_m, P_cb) with shape (n_out, n_z) and the k grid actually solved."""
     kg = k_sampling(k_min, k_max, n_k, r_s)
-    dm, dcb, _ = transfer_grid(kg, z, tab, prec)
+    dm, dcb = transfer_grid(kg, z, tab, prec)
     lk, lko = jnp.log(kg), jnp.log(k_out)
 
     def spec(d):

@@ -18,9 +18,17 @@ class PerturbationPrecision:
     rtol: float = 1e-5  # relative tolerance of the adaptive stiff solver
     atol: float = 1e-10  # absolute tolerance (the state is normalised to eta_ini = 1)
     max_steps: int = 20000
+    # (n_full, n_ufa, n_rsa): fixed ESDIRK steps uniform in ln a in each of the three phases (solver.py);
+    # () selects the adaptive diffrax Kvaerno5 reference solver (rtol, atol, max_steps)
+    fixed_steps: tuple = (200, 80, 120)
+    l_max_ncdm: int = 17  # ncdm hierarchy (CLASS precisions.h l_max_ncdm)
+    n_q_ncdm: int = 8  # ncdm momentum nodes of the perturbation hierarchy (ncdm.fd_quadrature)
+    table_lna_min: float = -23.0  # first ln a of the background/thermo table the equations read
+    table_n: int = 3000  # points of that table (uniform in ln a, Catmull-Rom interpolation)
 
 
-from .tables import PertTables, tables_from_arrays  # noqa: E402
-from .solver import solve_mode  # noqa: E402
+from .tables import PertTables, tables_from_arrays, tables_from_boltzax  # noqa: E402
+from .solver import matter_transfer, solve_mode  # noqa: E402
 
-__all__ = ["PerturbationPrecision", "PertTables", "tables_from_arrays", "solve_mode"]
+__all__ = ["PerturbationPrecision", "PertTables", "tables_from_arrays", "tables_from_boltzax", "solve_mode",
+           "matter_transfer"]

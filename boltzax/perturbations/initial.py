@@ -5,25 +5,30 @@ Carlson, Rosen & Sonego; normalisation curvature_ini = 1, i.e. eta -> 1 as k tau
 
 om = a rho_m / sqrt(rho_r) [1/Mpc] (CLASS's 8piG/3 rho) is the matter-radiation parameter of
 a(tau) = (om^2/4)... (radiation + matter Friedmann solution), fracnu = rho_nu / rho_r, fracb = rho_b / rho_m.
-All relativistic relics (massless neutrinos here) share the neutrino initial conditions.
+All relativistic relics (massless neutrinos and the still relativistic ncdm species) share the neutrino
+initial conditions; the ncdm hierarchy starts from them as in CLASS: Psi_0 = -delta_ur/4 dlnf0/dlnq,
+Psi_1 = -eps/(3 q k) theta_ur dlnf0/dlnq, Psi_2 = -shear_ur/2 dlnf0/dlnq, Psi_3 = -l3_ur/4 dlnf0/dlnq.
 """
 
 from __future__ import annotations
 
 import jax.numpy as jnp
 
-from .equations import Layout
+from .equations import Layout, ncdm_background, ncdm_eps
 
 
 def adiabatic_ic(k, tau, bg, lay: Layout):
     """State vector at conformal time tau [Mpc] for wavenumber k [1/Mpc]; bg from `PertTables.at`."""
     a2r = bg["a2rho"]
     r_g, r_b, r_c, r_ur = a2r[0], a2r[1], a2r[2], a2r[3]
-    a2rho_r = r_g + r_ur
+    a2rho_nu = r_ur
+    if lay.n_ncdm:
+        a2rho_nu = a2rho_nu + jnp.sum(ncdm_background(bg)[0])
+    a2rho_r = r_g + a2rho_nu
     a2rho_m = r_b + r_c
     # om = a rho_m / sqrt(rho_r) = a^2 rho_m / sqrt(a^2 rho_r)   [1/Mpc]
     om = a2rho_m / jnp.sqrt(a2rho_r)
-    fnu = r_ur / a2rho_r
+    fnu = a2rho_nu / a2rho_r
     fb = r_b / a2rho_m
     kt2 = (k * tau) ** 2
     kt3 = kt2 * k * tau
@@ -47,4 +52,14 @@ def adiabatic_ic(k, tau, bg, lay: Layout):
     y = y.at[lay.i_g].set(d_g).at[lay.i_g + 1].set(t_g)
     y = y.at[lay.i_ur].set(d_ur).at[lay.i_ur + 1].set(t_ur).at[lay.i_ur + 2].set(s_ur)
     y = y.at[lay.i_ur + 3].set(l3_ur)
+    if lay.n_ncdm:
+        dl = bg["dlnf0_ncdm"]
+        q = bg["q_ncdm"]
+        eps = ncdm_eps(bg)
+        psi = jnp.zeros(lay.ncdm_shape)
+        psi = psi.at[..., 0].set(jnp.broadcast_to(-0.25 * d_ur * dl, eps.shape))
+        psi = psi.at[..., 1].set(-eps / (3.0 * q * k) * t_ur * dl)
+        psi = psi.at[..., 2].set(jnp.broadcast_to(-0.5 * s_ur * dl, eps.shape))
+        psi = psi.at[..., 3].set(jnp.broadcast_to(-0.25 * l3_ur * dl, eps.shape))
+        y = y.at[lay.n_core:].set(psi.reshape(-1))
     return y

@@ -1,12 +1,16 @@
-"""Integration of the scalar perturbations for a set of wavenumbers.
+"""Integration of the scalar perturbations for one wavenumber (vmap it over k).
 
 Independent variable x = ln a.  Each mode starts at tau_ini = min(k_tau_ini / k, tau_max_ini) (super-horizon,
-radiation era) from the adiabatic series (initial.py) and is integrated with an L-stable ESDIRK method
-(diffrax Kvaerno5, adaptive PID step control) in three segments: the full Boltzmann hierarchy until
-tau_ufa = 30 / k (CLASS ur_fluid_trigger_tau_over_tau_k), the massless-neutrino fluid approximation until the
-radiation-streaming switch tau_rsa = max(45 / k, tau_free_streaming) (CLASS precisions.h
-radiation_streaming_trigger_tau_over_tau_k = 45, trigger_tau_c_over_tau = 5), then the RSA system.
-The system is linear in y, so Newton converges in one iteration (the Jacobian is exact).
+radiation era) from the adiabatic series (initial.py) and is integrated in three phases: the full Boltzmann
+hierarchy until tau_ufa = 30 / k (CLASS ur_fluid_trigger_tau_over_tau_k), the massless-neutrino fluid
+approximation until the radiation-streaming switch tau_rsa = max(45 / k, tau_free_streaming) (CLASS
+precisions.h radiation_streaming_trigger_tau_over_tau_k = 45, trigger_tau_c_over_tau = 5), then the RSA
+system.  The state has the same shape in every phase.
+
+Default integrator (`PerturbationPrecision.fixed_steps` = (n_0, n_1, n_2)): the structured linear ESDIRK of
+linear_esdirk.py on a grid uniform in ln a within each phase, merged with the output times.  With
+``fixed_steps = ()`` an adaptive diffrax Kvaerno5 solve is used instead (the reference for convergence tests;
+slow: it resolves every oscillation).
 """
 
 from __future__ import annotations
@@ -18,51 +22,65 @@ import optimistix as optx
 
 from .equations import Layout, derivs_lna, matter_outputs
 from .initial import adiabatic_ic
+from .linear_esdirk import LinearSystem, esdirk_scan
 
 LNA_END = 0.005  # integrate slightly past a = 1 so that z = 0 is an interior save point
 
 
-def _solver(prec):
-    return diffrax.Kvaerno5(root_finder=optx.Newton(rtol=1e-3, atol=1e-3))
+def layout(prec, tab) -> Layout:
+    """Static state layout for precision ``prec`` and tables ``tab`` (number of ncdm species / nodes)."""
+    n_ncdm = int(tab.M_ncdm.shape[0])
+    return Layout(prec.l_max_g, prec.l_max_pol, prec.l_max_ur, n_ncdm,
+                  int(tab.q_ncdm.shape[0]) if n_ncdm else 0, prec.l_max_ncdm if n_ncdm else 0)
+
+
+def _run_adaptive(k, tab, lay, mode, t0, t1, y0, ts, prec):
+    term = diffrax.ODETerm(lambda x, y, args: derivs_lna(x, y, k, tab, lay, mode))
+    # steps land on the output times: no dense-output interpolation error
+    ctrl = diffrax.PIDController(rtol=prec.rtol, atol=prec.atol, step_ts=ts)
+    solver = diffrax.Kvaerno5(root_finder=optx.Newton(rtol=1e-3, atol=1e-3))
+    sol = diffrax.diffeqsolve(term, solver, t0, t1, dt0=None, y0=y0, max_steps=prec.max_steps,
+                              stepsize_controller=ctrl, saveat=diffrax.SaveAt(ts=ts, t1=True), throw=False)
+    return sol.ys[:-1], sol.ys[-1]
 
 
 def solve_mode(k, lna_out, tab, prec):
-    """delta_m(k) and delta_cb(k) at the output ln a values lna_out (increasing, <= 0)."""
-    lay = Layout(prec.l_max_g, prec.l_max_pol, prec.l_max_ur)
+    """State y(k) at the output ln a values lna_out (increasing, <= LNA_END); returns (ys, layout)."""
+    lay = layout(prec, tab)
     tau_ini = jnp.minimum(prec.k_tau_ini / k, prec.tau_ini_max)
     lna_ini = tab.lna_of_tau(tau_ini)
-    bg0 = tab.at(lna_ini)
-    bg0 = dict(bg0, tau=tau_ini)
+    bg0 = dict(tab.at(lna_ini), tau=tau_ini)
     y0 = adiabatic_ic(k, tau_ini, bg0, lay)
 
+    tau_end = tab.tau_of_lna(LNA_END)
+
+    def lna_of(tau):  # switch times after the end of the integration are clipped to it (no extrapolation)
+        return tab.lna_of_tau(jnp.minimum(tau, tau_end))
+
     tau_rsa = jnp.maximum(prec.rsa_k_tau / k, tab.tau_fs)
-    lna_sw = jnp.minimum(tab.lna_of_tau(tau_rsa), LNA_END - 1e-3)
+    lna_sw = jnp.minimum(lna_of(tau_rsa), LNA_END - 1e-3)
     if prec.ur_fluid:
         # CLASS ur_fluid_trigger_tau_over_tau_k = 30 < 45: the fluid phase always precedes the RSA
-        lna_uf = jnp.minimum(tab.lna_of_tau(prec.ufa_k_tau / k), lna_sw - 1e-6)
+        lna_uf = jnp.minimum(lna_of(prec.ufa_k_tau / k), lna_sw - 1e-6)
     else:
         lna_uf = lna_sw - 1e-6
 
-    solver = _solver(prec)
+    def run(phase, mode, t0, t1, y0):
+        ts = jnp.clip(lna_out, t0, t1)
+        if not prec.fixed_steps:
+            return _run_adaptive(k, tab, lay, mode, t0, t1, y0, ts, prec)
+        g = jnp.sort(jnp.concatenate([jnp.linspace(t0, t1, prec.fixed_steps[phase] + 1), ts]))
+        y1, ys = esdirk_scan(LinearSystem(k, tab, lay, mode), g, y0, ts)
+        return ys, y1
 
-    def run(mode, t0, t1, y0, ts):
-        term = diffrax.ODETerm(lambda x, y, args: derivs_lna(x, y, k, tab, lay, mode))
-        ts = jnp.clip(ts, t0, t1)
-        # steps land on the output times: no dense-output interpolation error
-        ctrl = diffrax.PIDController(rtol=prec.rtol, atol=prec.atol, step_ts=ts)
-        sol = diffrax.diffeqsolve(term, solver, t0, t1, dt0=None, y0=y0, stepsize_controller=ctrl,
-                                  saveat=diffrax.SaveAt(ts=ts, t1=True), max_steps=prec.max_steps,
-                                  throw=False)
-        return sol.ys[:-1], sol.ys[-1], sol.stats["num_steps"]
-
-    ys0, y_uf, n0 = run(0, lna_ini, lna_uf, y0, lna_out)
-    ys1, y_sw, n1 = run(1 if prec.ur_fluid else 0, lna_uf, lna_sw, y_uf, lna_out)
-    ys2, _, n2 = run(2, lna_sw, LNA_END, y_sw, lna_out)
+    ys0, y_uf = run(0, 0, lna_ini, lna_uf, y0)
+    ys1, y_sw = run(1, 1 if prec.ur_fluid else 0, lna_uf, lna_sw, y_uf)
+    ys2, _ = run(2, 2, lna_sw, LNA_END, y_sw)
     ys = jnp.where((lna_out <= lna_uf)[:, None], ys0, jnp.where((lna_out <= lna_sw)[:, None], ys1, ys2))
-    n1 = n0 + n1
+    return ys, lay
 
-    def outs(lna, y):
-        return matter_outputs(y, k, tab.at(lna), lay)
 
-    d_m, d_cb = jax.vmap(outs)(lna_out, ys)
-    return d_m, d_cb, n1 + n2
+def matter_transfer(k, lna_out, tab, prec):
+    """delta_m(k) and delta_cb(k) (CLASS's gauge-invariant convention, matter_outputs) at lna_out."""
+    ys, lay = solve_mode(k, lna_out, tab, prec)
+    return jax.vmap(lambda x, y: matter_outputs(y, k, tab.at(x), lay))(lna_out, ys)

@@ -16,8 +16,13 @@ from __future__ import annotations
 from typing import Any
 
 import equinox as eqx
+import interpax
 import jax.numpy as jnp
+import numpy as np
 
+from .. import ncdm as N
+
+LNA_TABLE_MAX = 0.02  # the tables extend slightly past a = 1 (the solver integrates to ln a = 0.005)
 SPECIES = ("g", "b", "cdm", "ur", "lambda", "fld")  # a2rho columns (fld: dark-energy fluid, 0 if absent)
 
 
@@ -84,6 +89,13 @@ class PertTables(eqx.Module):
     tau0: Any
     K: Any
     cs2_fld: Any
+    # ncdm (empty arrays without massive species): M = m/T_ncdm,0 (n_ncdm,), CLASS factor_ncdm with the
+    # f0 normalisation (n_ncdm,), momentum nodes, Fermi-Dirac weights and dln f0/dln q (n_q,)
+    M_ncdm: Any = None
+    fac_ncdm: Any = None
+    q_ncdm: Any = None
+    w_ncdm: Any = None
+    dlnf0_ncdm: Any = None
 
     def at(self, lna):
         """Dict of everything the right-hand side needs at ln a (scalar)."""
@@ -107,6 +119,11 @@ class PertTables(eqx.Module):
             cb2=cb2,
             w_fld=w_fld,
             ca2_fld=ca2_fld,
+            M_ncdm=self.M_ncdm,
+            fac_ncdm=self.fac_ncdm,
+            q_ncdm=self.q_ncdm,
+            w_ncdm=self.w_ncdm,
+            dlnf0_ncdm=self.dlnf0_ncdm,
         )
 
     def tau_of_lna(self, lna):
@@ -139,11 +156,11 @@ def _first_free_streaming_tau(ln_tau, ln_dkappa, lna):
 
 
 def tables_from_arrays(lna, tau, aH, a2rho: dict, dkappa, cb2, K=0.0, w_fld=None, ca2_fld=None,
-                       cs2_fld=1.0):
+                       cs2_fld=1.0, ncdm=None):
     """Build `PertTables` from arrays on a uniform, increasing ln a grid.
 
     lna (n,), tau (n,) [Mpc], aH (n,) = a'/a [1/Mpc], a2rho: dict species -> a^2 rho [1/Mpc^2],
-    dkappa (n,) [1/Mpc], cb2 (n,).
+    dkappa (n,) [1/Mpc], cb2 (n,); ncdm: None or dict(M, fac, q, w, dlnf0) (see `PertTables`).
     """
     lna = jnp.asarray(lna)
     n = lna.shape[0]
@@ -167,4 +184,60 @@ def tables_from_arrays(lna, tau, aH, a2rho: dict, dkappa, cb2, K=0.0, w_fld=None
         tau0=tau[-1],
         K=jnp.asarray(K, dtype=float),
         cs2_fld=jnp.asarray(cs2_fld, dtype=float),
+        **_ncdm_fields(ncdm),
     )
+
+
+def _ncdm_fields(ncdm):
+    if ncdm is None:
+        e = jnp.zeros((0,))
+        return dict(M_ncdm=e, fac_ncdm=e, q_ncdm=e, w_ncdm=e, dlnf0_ncdm=e)
+    return dict(M_ncdm=jnp.asarray(ncdm["M"]), fac_ncdm=jnp.asarray(ncdm["fac"]), q_ncdm=jnp.asarray(ncdm["q"]),
+                w_ncdm=jnp.asarray(ncdm["w"]), dlnf0_ncdm=jnp.asarray(ncdm["dlnf0"]))
+
+
+def ncdm_quadrature(n_q: int):
+    """Momentum nodes q, Fermi-Dirac weights w (sum w g(q) ~ int g(q) / (e^q + 1) dq) and
+    dln f0/dln q = -q / (1 + e^-q) for the perturbation hierarchy (CLASS background_ncdm_init computes
+    the same dlnf0_dlnq from f0; its nodes come from an adaptive rule, ours from `ncdm.fd_quadrature`)."""
+    q, w = N.fd_quadrature(n_q)
+    return q, w, -q / (1.0 + np.exp(-q))
+
+
+def tables_from_boltzax(bg, th, prec, n_q_ncdm: int = 0):
+    """`PertTables` from a boltzax `Background` and `Thermo` on the uniform ln a grid of ``prec``
+    (`PerturbationPrecision`: table_lna_min, table_n).
+
+    kappa' and c_b^2 come from the thermodynamics table (z <= 5e6), extrapolated to earlier times as
+    fully ionised plasma (kappa' ~ a^-2) with T_b = T_gamma (c_b^2 ~ 1/a), CLASS's own early-time limit
+    (thermodynamics.c, thermo_z_initial: everything is ionised and coupled there)."""
+    lna = jnp.linspace(prec.table_lna_min, LNA_TABLE_MAX, prec.table_n)
+    a = jnp.exp(lna)
+    z = 1.0 / a - 1.0
+    rho = bg.model.densities(a)
+    a2 = a * a
+    a2rho = {s: a2 * rho[s] for s in ("g", "b", "cdm", "ur", "lambda")}
+    if bg.model.has_fld:
+        a2rho["fld"] = a2 * rho["fld"]
+    # thermodynamics on ln a: its table is increasing in z
+    lna_th = -jnp.log1p(th.z[::-1])
+    ln_dk_th = jnp.log(th.kappa_dot[::-1])
+    cb2_th = th.c_b2[::-1]
+    lo = lna_th[0]
+    inside = lna >= lo
+    lnc = jnp.clip(lna, lo, lna_th[-1])
+    ln_dk = interpax.interp1d(lnc, lna_th, ln_dk_th, method="cubic2")
+    cb2 = interpax.interp1d(lnc, lna_th, cb2_th, method="cubic2")
+    ln_dk = jnp.where(inside, ln_dk, ln_dk_th[0] - 2.0 * (lna - lo))
+    cb2 = jnp.where(inside, cb2, cb2_th[0] * jnp.exp(-(lna - lo)))
+    ncdm = None
+    if bg.model.M_ncdm.shape[0] and n_q_ncdm:
+        q, w, dlnf0 = ncdm_quadrature(n_q_ncdm)
+        ncdm = dict(M=bg.model.M_ncdm, fac=bg.model.factor_ncdm, q=q, w=w, dlnf0=dlnf0)
+    w_fld = rho["w_fld"] if bg.model.has_fld else None
+    ca2 = None
+    if bg.model.has_fld:
+        # adiabatic sound speed c_a^2 = w - w'/(3 (1+w) a'/a) with w' = -a'/a a wa (CLASS perturbations_derivs)
+        ca2 = w_fld + a * bg.model.wa / (3.0 * (1.0 + w_fld))
+    return tables_from_arrays(lna, bg.tau_of_z(z), a * rho["H"], a2rho, jnp.exp(ln_dk), cb2, K=bg.K,
+                              w_fld=w_fld, ca2_fld=ca2, ncdm=ncdm)

@@ -71,7 +71,8 @@ T_ION_H = C.h_P * C.c * L_H_ION / C.k_B  # [K]
 T_ION_HE1 = C.h_P * C.c * L_HE1_ION / C.k_B
 T_ION_HE2 = C.h_P * C.c * L_HE2_ION / C.k_B
 M_NFSM_THRESHOLD = 1e4  # m/T above which an ncdm species counts as non-free-streaming (precisions.h)
-N_SUB = 2  # ROS2 sub-steps per output interval (accuracy knob; see tests/test_hyrec.py)
+MIN_STEPS = 3600  # minimum number of (Richardson-extrapolated ROS2) steps from z_ini to 0: with
+# n_z = 2000 this gives 2 sub-steps per output interval and |dx_e/x_e| ~ 1e-4 vs CLASS (200 < z < 3000)
 _GAMMA = 1.0 + 1.0 / math.sqrt(2.0)  # ROS2 parameter (L-stable choice)
 
 
@@ -251,14 +252,14 @@ def _ros2_richardson(f, u, y, h):
     return y_half + (y_half - y_full) / 3.0
 
 
-def _integrate_segment(phase, y0, u_nodes, H_of_z, cp):
+def _integrate_segment(phase, y0, u_nodes, H_of_z, cp, n_sub):
     """Integrate over the nodes u_nodes (increasing ln a); returns y at every node (len(u_nodes), 3)."""
     f = lambda u, y: _rhs(phase, u, y, H_of_z, cp)  # noqa: E731
 
     def body(y, uu):
         u0, u1 = uu
-        h = (u1 - u0) / N_SUB
-        y = lax.fori_loop(0, N_SUB, lambda i, yy: _ros2_richardson(f, u0 + i * h, yy, h), y)
+        h = (u1 - u0) / n_sub
+        y = lax.fori_loop(0, n_sub, lambda i, yy: _ros2_richardson(f, u0 + i * h, yy, h), y)
         return y, y
 
     u = jnp.asarray(u_nodes)
@@ -280,6 +281,7 @@ def recombination_history(params, H_of_z: Callable, prec) -> RecHistory:
     """
     z_np, segs = _grid(float(prec.z_ini), int(prec.n_z))
     u_np = -np.log1p(z_np)
+    n_sub = max(2, math.ceil(MIN_STEPS / (len(z_np) - 1)))
     cp = _cosmo(params)
     z_all = jnp.asarray(z_np)
 
@@ -301,7 +303,7 @@ def recombination_history(params, H_of_z: Callable, prec) -> RecHistory:
             y = y.at[1].set(x_phase(3, zi, Tmi, y[1], cp)[2])
         if phase == 5 and starts:  # start evolving x_H from the H Saha value
             y = y.at[2].set(x_phase(4, zi, Tmi, y[1], cp)[1])
-        ys = _integrate_segment(phase, y, u_np[i0 : i1 + 1], H_of_z, cp)
+        ys = _integrate_segment(phase, y, u_np[i0 : i1 + 1], H_of_z, cp, n_sub)
         y = ys[-1]
         seg_ys = ys[:-1] if i1 < len(z_np) - 1 else ys  # the end node belongs to the next phase
         seg_z = z_all[i0 : i0 + seg_ys.shape[0]]
