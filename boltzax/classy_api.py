@@ -17,7 +17,7 @@ from .errors import CosmoComputationError, CosmoSevereError, NotImplementedOutpu
 from .params import Request, from_class_dict
 
 # outputs that are computed today; the others raise NotImplementedOutputError at compute()
-IMPLEMENTED_OUTPUTS: set[str] = set()
+IMPLEMENTED_OUTPUTS: set[str] = {"mPk"}
 
 
 class CallableFloat(float):
@@ -55,6 +55,7 @@ class Class:
         self._pars: dict = {}
         self._precision = precision
         self._res = None
+        self._pk = None
         self._request: Request | None = None
         self.state = False
 
@@ -85,6 +86,7 @@ class Class:
     def struct_cleanup(self) -> None:
         """Free the computed results (parameters are kept)."""
         self._res = None
+        self._pk = None
         self.state = False
 
     def compute(self, level=None) -> None:
@@ -105,7 +107,23 @@ class Class:
 
         res = compute(params, self._precision)
         self._check_finite(res)
+        self._pk = None
+        if "mPk" in request.output:
+            self._pk = self._linear_power(res, request)
         self._res, self._request, self.state = res, request, True
+
+    def _linear_power(self, res, request):
+        from .pipeline import linear_power
+        from .precision import get_precision
+
+        z_max = max(request.z_max_pk, max(request.z_pk))
+        nodes = {0.0, *(float(z) for z in request.z_pk)}
+        if z_max > 0:  # a z grid for pk(k, z) between the requested redshifts (cubic in z)
+            nodes |= {float(z) for z in np.linspace(0.0, z_max, 9)}
+        lp = linear_power(res, get_precision(self._precision), tuple(sorted(nodes)), request.P_k_max)
+        if not np.all(np.isfinite(np.asarray(lp.ln_T2_m))):
+            raise CosmoComputationError("non-finite linear power spectrum")
+        return lp
 
     @staticmethod
     def _check_finite(res) -> None:
@@ -270,17 +288,67 @@ class Class:
     raw_cl = _not_yet("raw_cl", "CMB spectra, issue 'CMB C_l'")
     lensed_cl = _not_yet("lensed_cl", "CMB spectra, issue 'CMB C_l'")
     density_cl = _not_yet("density_cl", "not planned yet")
-    pk = _not_yet("pk", "issue 5: linear perturbations and P(k)")
-    pk_lin = _not_yet("pk_lin", "issue 5")
-    pk_cb = _not_yet("pk_cb", "issue 5")
-    pk_cb_lin = _not_yet("pk_cb_lin", "issue 5")
     get_pk_all = _not_yet("get_pk_all", "issue 5")
-    get_pk_and_k_and_z = _not_yet("get_pk_and_k_and_z", "issue 5")
     get_transfer = _not_yet("get_transfer", "issue 5")
     get_perturbations = _not_yet("get_perturbations", "issue 5")
-    sigma8 = property(_not_yet("sigma8", "issue 5"))
-    sigma8_cb = property(_not_yet("sigma8_cb", "issue 5"))
-    S8 = property(_not_yet("S8", "issue 5"))
+
+    # ----------------------------------------------------------------- linear P(k) (output = mPk)
+    def _lp(self):
+        self._r()
+        if self._pk is None:
+            raise CosmoSevereError("No power spectrum computed: add 'mPk' to 'output'")
+        return self._pk
+
+    def _pk_at(self, which, k, z):
+        lp = self._lp()
+        k, z = float(k), float(z)
+        if k > self._request.P_k_max * (1 + 1e-9) or k < float(lp.k[0]):
+            raise CosmoSevereError(f"k = {k} 1/Mpc outside the computed range [{float(lp.k[0])}, "
+                                   f"{self._request.P_k_max}] (set 'P_k_max_1/Mpc')")
+        if z < 0 or z > float(lp.z[-1]) + 1e-12:
+            raise CosmoSevereError(f"z = {z} outside the computed range [0, {float(lp.z[-1])}] (set 'z_max_pk')")
+        f = lp.pk_m if which == "m" else lp.pk_cb
+        return float(f(k, z)[0, 0])
+
+    def pk_lin(self, k, z):
+        """Linear total-matter P(k, z) [Mpc^3], k in 1/Mpc."""
+        return self._pk_at("m", k, z)
+
+    def pk_cb_lin(self, k, z):
+        """Linear CDM+baryon P(k, z) [Mpc^3], k in 1/Mpc."""
+        return self._pk_at("cb", k, z)
+
+    def pk(self, k, z):
+        """P(k, z) [Mpc^3]: the linear spectrum (non_linear = none)."""
+        return self.pk_lin(k, z)
+
+    def pk_cb(self, k, z):
+        return self.pk_cb_lin(k, z)
+
+    def get_pk_and_k_and_z(self, nonlinear=False, only_clustering_species=False, h_units=False):
+        """(P [Mpc^3] shape (n_k, n_z), k [1/Mpc], z) on the solved grid, as classy (z decreasing)."""
+        lp = self._lp()
+        k = np.asarray(lp.k)
+        z = np.asarray(lp.z)[::-1]
+        f = lp.pk_cb if only_clustering_species else lp.pk_m
+        P = np.asarray(f(lp.k, lp.z))[:, ::-1]
+        if h_units:
+            h = float(self._r().params.h)
+            return P * h**3, k / h, z
+        return P, k, z
+
+    def sigma(self, R, z, h_units=False):
+        """sigma(R, z) of total matter, R in Mpc (Mpc/h if h_units)."""
+        R = R / float(self._r().params.h) if h_units else R
+        return float(self._lp().sigma(R, z))
+
+    def sigma_cb(self, R, z, h_units=False):
+        R = R / float(self._r().params.h) if h_units else R
+        return float(self._lp().sigma(R, z, cb=True))
+
+    sigma8 = property(lambda self: CallableFloat(self._lp().sigma(8.0 / float(self._r().params.h))))
+    sigma8_cb = property(lambda self: CallableFloat(self._lp().sigma(8.0 / float(self._r().params.h), cb=True)))
+    S8 = property(lambda self: CallableFloat(float(self.sigma8) * np.sqrt(float(self.Omega_m) / 0.3)))
     pk_mm_real = _not_yet("pk_mm_real", "issue 6: one-loop PT")
     pk_gg_real = _not_yet("pk_gg_real", "issue 6")
     pk_gm_real = _not_yet("pk_gm_real", "issue 6")

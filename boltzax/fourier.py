@@ -15,6 +15,9 @@ fourier_sigmas) on a fine log grid.
 
 from __future__ import annotations
 
+from typing import Any
+
+import equinox as eqx
 import interpax
 import jax
 import jax.numpy as jnp
@@ -54,21 +57,66 @@ def transfer_grid(k, z, tab, prec):
     return dm[:, inv], dcb[:, inv]
 
 
+class LinearPk(eqx.Module):
+    """Linear P(k, z) tables: ln P of total matter and of CDM+baryons on the solved k grid and z nodes.
+
+    Between k nodes, ln(T(k)/k^2) is interpolated with a cubic in ln k (T the transfer function: smooth and
+    of order unity on all scales), and P is rebuilt with the analytic primordial spectrum; between z nodes
+    ln P is a cubic in z (CLASS interpolates its P(k, tau) table in tau with splines)."""
+
+    k: jax.Array  # (n_k,) [1/Mpc]
+    z: jax.Array  # (n_z,) increasing
+    ln_T2_m: jax.Array  # (n_k, n_z) ln(delta_m^2 / k^4)
+    ln_T2_cb: jax.Array
+    params: Any
+
+    def _interp(self, tab, k, z):
+        k = jnp.atleast_1d(jnp.asarray(k, dtype=float))
+        z = jnp.atleast_1d(jnp.asarray(z, dtype=float))
+        lk = jnp.log(k)
+        fk = interpax.interp1d(lk, jnp.log(self.k), tab, method="cubic")  # (n, n_z)
+        if self.z.shape[0] > 1:
+            fz = jax.vmap(lambda row: interpax.interp1d(z, self.z, row, method="cubic"))(fk)
+        else:
+            fz = jnp.broadcast_to(fk, (k.shape[0], z.shape[0]))
+        t2 = jnp.exp(fz) * k[:, None] ** 4
+        return 2.0 * jnp.pi**2 / k[:, None] ** 3 * primordial_PR(self.params, k)[:, None] * t2
+
+    def pk_m(self, k, z):
+        """Linear total-matter P(k, z) [Mpc^3], shape (len(k), len(z))."""
+        return self._interp(self.ln_T2_m, k, z)
+
+    def pk_cb(self, k, z):
+        """Linear CDM+baryon P(k, z) [Mpc^3], shape (len(k), len(z))."""
+        return self._interp(self.ln_T2_cb, k, z)
+
+    def sigma(self, R, z=0.0, cb=False):
+        """sigma(R, z) of total matter (or cb) [R in Mpc] (CLASS fourier_sigmas: top-hat window)."""
+        f = self.pk_cb if cb else self.pk_m
+        return sigma_R(self.params, R, lambda kk: f(kk, jnp.atleast_1d(z))[:, 0], self.k[0], self.k[-1])
+
+
+def linear_pk(params, tab, prec, z_nodes, n_k=200, k_min=1e-4, k_max=6.0, r_s=147.0) -> LinearPk:
+    """Solve the perturbations on n_k wavenumbers (`k_sampling`) and tabulate P_m, P_cb at z_nodes
+    (increasing, static tuple or array)."""
+    kg = k_sampling(k_min, k_max, n_k, r_s)
+    z = jnp.asarray(z_nodes, dtype=float)
+    dm, dcb = transfer_grid(kg, z, tab, prec)
+    k4 = kg[:, None] ** 4
+    return LinearPk(k=kg, z=z, ln_T2_m=jnp.log(dm**2 / k4), ln_T2_cb=jnp.log(dcb**2 / k4), params=params)
+
+
 def pk_lin(params, k_out, z, tab, prec, n_k=200, k_min=1e-4, k_max=6.0, r_s=147.0):
     """Linear P(k, z) [Mpc^3] of total matter and CDM+baryons at k_out [1/Mpc] (n_out,) and z (n_z,);
     returns (P_m, P_cb) with shape (n_out, n_z) and the k grid actually solved."""
-    kg = k_sampling(k_min, k_max, n_k, r_s)
-    dm, dcb = transfer_grid(kg, z, tab, prec)
-    lk, lko = jnp.log(kg), jnp.log(k_out)
-
-    def spec(d):
-        # interpolate ln|delta| / k^2 (smooth, order unity on all scales) in ln k
-        f = jnp.log(jnp.abs(d)) - 2.0 * lk[:, None]
-        fo = interpax.interp1d(lko, lk, f, method="cubic")
-        tk = jnp.exp(fo + 2.0 * lko[:, None])
-        return 2.0 * jnp.pi**2 / k_out[:, None] ** 3 * primordial_PR(params, k_out)[:, None] * tk**2
-
-    return spec(dm), spec(dcb), kg
+    z = jnp.asarray(z, dtype=float)
+    order = jnp.argsort(z)
+    lp = linear_pk(params, tab, prec, z[order], n_k, k_min, k_max, r_s)
+    inv = jnp.argsort(order)
+    # evaluate at the nodes themselves (no z interpolation)
+    P_m = lp.pk_m(k_out, lp.z)[:, inv]
+    P_cb = lp.pk_cb(k_out, lp.z)[:, inv]
+    return P_m, P_cb, lp.k
 
 
 def sigma_R(params, R, pk_fun, k_min=1e-4, k_max=6.0, n=2048):
@@ -84,8 +132,4 @@ def sigma_R(params, R, pk_fun, k_min=1e-4, k_max=6.0, n=2048):
 
 def sigma8(params, tab, prec, n_k=200, k_min=1e-4, k_max=6.0, r_s=147.0):
     """sigma8 of total matter at z = 0 (R = 8/h Mpc)."""
-    def pk(k):
-        P_m, _, _ = pk_lin(params, k, jnp.zeros(1), tab, prec, n_k, k_min, k_max, r_s)
-        return P_m[:, 0]
-
-    return sigma_R(params, 8.0 / params.h, pk, k_min, k_max)
+    return linear_pk(params, tab, prec, (0.0,), n_k, k_min, k_max, r_s).sigma(8.0 / params.h)

@@ -20,6 +20,8 @@ import jax.numpy as jnp
 import optimistix as optx
 
 from .background import Background, background_solve
+from .fourier import linear_pk
+from .perturbations import tables_from_boltzax
 from .params import CosmoParams
 from .precision import Precision, get_precision
 from .thermo.thermodynamics import Thermo, thermodynamics_solve
@@ -80,4 +82,16 @@ def compute(params: CosmoParams, precision: "str | Precision | None" = None, *, 
     return _compute(params, prec, thermo)
 
 
-__all__ = ["Results", "compute", "solve_h_from_theta_s", "Thermo"]
+@functools.partial(jax.jit, static_argnames=("precision", "z_nodes"))
+def linear_power(res: Results, precision: Precision, z_nodes: tuple, k_max: float = 1.0):
+    """Linear P(k, z) tables (`fourier.LinearPk`) for computed ``res``: the perturbations solved on
+    ``precision.pk_n_k`` wavenumbers from ``precision.pk_k_min`` to ``k_max`` [1/Mpc], tabulated at the
+    increasing redshifts ``z_nodes`` (static tuple).  Pure and differentiable in ``res`` (the BAO-aware k
+    sampling follows the computed r_s(z_drag))."""
+    pp = precision.perturbations
+    tab = tables_from_boltzax(res.background, res.thermo, pp, pp.n_q_ncdm)
+    return linear_pk(res.params, tab, pp, z_nodes, n_k=precision.pk_n_k, k_min=precision.pk_k_min,
+                     k_max=k_max, r_s=res.thermo.rs_d)
+
+
+__all__ = ["Results", "compute", "linear_power", "solve_h_from_theta_s", "Thermo"]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from .perturbations import PerturbationPrecision
+
 
 @dataclasses.dataclass(frozen=True)
 class BackgroundPrecision:
@@ -38,6 +40,9 @@ class Precision:
     name: str = "default"
     background: BackgroundPrecision = BackgroundPrecision()
     thermo: ThermoPrecision = ThermoPrecision()
+    perturbations: PerturbationPrecision = PerturbationPrecision()
+    pk_n_k: int = 200  # wavenumbers solved for P(k) (fourier.k_sampling: BAO-aware density in ln k)
+    pk_k_min: float = 1e-4  # [1/Mpc] smallest solved wavenumber
 
 
 PRESETS: dict[str, Precision] = {
@@ -45,12 +50,17 @@ PRESETS: dict[str, Precision] = {
         name="fast",
         background=BackgroundPrecision(n_loga=600, n_q_bg=32),
         thermo=ThermoPrecision(n_z=600, rtol=1e-6, atol=1e-9),
+        perturbations=PerturbationPrecision(fixed_steps=(60, 2, 24, 30), l_max_g=8, l_max_pol=6, l_max_ur=8,
+                                            l_max_ncdm=8, n_q_ncdm=5, table_n=1500),
+        pk_n_k=60,
     ),
     "default": Precision(),
     "high": Precision(
         name="high",
         background=BackgroundPrecision(n_loga=6000, n_gl=6, n_q_bg=96),
         thermo=ThermoPrecision(n_z=6000, rtol=1e-10, atol=1e-13),
+        perturbations=PerturbationPrecision(fixed_steps=(400, 8, 160, 240), n_q_ncdm=12, table_n=6000),
+        pk_n_k=300,
     ),
 }
 

@@ -18,9 +18,12 @@ class PerturbationPrecision:
     rtol: float = 1e-5  # relative tolerance of the adaptive stiff solver
     atol: float = 1e-10  # absolute tolerance (the state is normalised to eta_ini = 1)
     max_steps: int = 20000
-    # (n_full, n_ufa, n_rsa): fixed ESDIRK steps uniform in ln a in each of the three phases (solver.py);
-    # () selects the adaptive diffrax Kvaerno5 reference solver (rtol, atol, max_steps)
-    fixed_steps: tuple = (200, 80, 120)
+    # fixed ESDIRK steps uniform in ln a in each phase (solver.py): full hierarchies, ur fluid until the
+    # ncdm fluid switch, both fluids until the RSA, RSA; () selects the adaptive diffrax Kvaerno5 reference
+    # solver (rtol, atol, max_steps)
+    fixed_steps: tuple = (200, 4, 80, 120)
+    ncdm_fluid: bool = True  # CLASS's ncdm fluid approximation (ncdmfa_CLASS) after k tau = ncdmfa_k_tau
+    ncdmfa_k_tau: float = 31.0  # CLASS ncdm_fluid_trigger_tau_over_tau_k
     l_max_ncdm: int = 17  # ncdm hierarchy (CLASS precisions.h l_max_ncdm)
     n_q_ncdm: int = 8  # ncdm momentum nodes of the perturbation hierarchy (ncdm.fd_quadrature)
     table_lna_min: float = -23.0  # first ln a of the background/thermo table the equations read

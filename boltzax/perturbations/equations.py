@@ -6,7 +6,8 @@ State vector y = (core, ncdm), static sizes from `Layout`:
   core: delta_cdm, delta_b, theta_b, eta,
         photons F_0..F_lmax_g stored as (delta_g, theta_g, shear_g, F_3, ..., F_lmax_g),
         polarisation G_0..G_lmax_pol,
-        massless neutrinos (delta_ur, theta_ur, shear_ur, F_3, ..., F_lmax_ur);
+        massless neutrinos (delta_ur, theta_ur, shear_ur, F_3, ..., F_lmax_ur),
+        ncdm fluid variables (delta, theta, shear) per species, used after CLASS's ncdm fluid switch;
   ncdm: Psi_l(q) for each species, momentum node and l = 0..l_max_ncdm (array (n_ncdm, n_q, l_max_ncdm+1),
         flattened), CLASS's momentum-resolved hierarchy (MB95 eq. 57).
 theta = (3/4) k F_1 and shear sigma = F_2 / 2 (MB95 eq. 49); CDM velocity is zero by the gauge choice.
@@ -25,6 +26,12 @@ CLASS's radiation-streaming approximation (mode 2, CLASS `perturbations_rsa_delt
 rsa_MD_with_reio; Doran 2005, astro-ph/0503277; Blas, Lesgourgues, Tram 2011, arXiv:1104.2933 sec. 4):
 the radiation multipoles are then frozen in the state vector (same shape) and replaced by their
 algebraic RSA values.
+
+Modes (static int): rad = mode % 3 selects the radiation treatment (0 full hierarchies, 1 massless
+neutrinos in CLASS's ur fluid approximation, 2 RSA); mode >= 3 adds CLASS's ncdm fluid approximation
+(ncdmfa_CLASS, Lesgourgues & Tram 2011, arXiv:1104.2935 sec. 3; CLASS switches at k tau = 31,
+ncdm_fluid_trigger_tau_over_tau_k): each species is then described by (delta, theta, shear) with
+c_eff^2 = c_a^2 and c_vis^2 = 3 w c_a^2, its momentum hierarchy frozen.
 """
 
 from __future__ import annotations
@@ -58,8 +65,13 @@ class Layout:
         return self.i_pol + self.l_max_pol + 1
 
     @property
-    def n_core(self):
+    def i_fa(self):
+        """First of the 3 n_ncdm ncdm fluid variables (delta, theta, shear per species)."""
         return self.i_ur + self.l_max_ur + 1
+
+    @property
+    def n_core(self):
+        return self.i_fa + 3 * self.n_ncdm
 
     @property
     def ncdm_shape(self):
@@ -95,13 +107,41 @@ def ncdm_eps(bg):
     return jnp.sqrt(q * q + Ma * Ma)
 
 
-def ncdm_background(bg):
-    """a^2 rho_ncdm and a^2 p_ncdm per species (n_ncdm,) [1/Mpc^2] with the perturbation quadrature
-    (CLASS background_ncdm_momenta: rho = factor a^-4 sum w q^2 eps, p = factor a^-4 sum w q^4/(3 eps))."""
+def ncdm_background(bg, pseudo=False):
+    """a^2 rho_ncdm and a^2 p_ncdm (and a^2 pseudo_p if ``pseudo``) per species (n_ncdm,) [1/Mpc^2] with the
+    perturbation quadrature (CLASS background_ncdm_momenta: rho = factor a^-4 sum w q^2 eps,
+    p = factor a^-4 sum w q^4/(3 eps), pseudo_p = factor a^-4 sum w q^6/(3 eps^3))."""
     q, w = bg["q_ncdm"], bg["w_ncdm"]
     eps = ncdm_eps(bg)
     f = bg["fac_ncdm"] / bg["a"] ** 2
-    return f * jnp.sum(w * q**2 * eps, -1), f * jnp.sum(w * q**4 / eps, -1) / 3.0
+    out = (f * jnp.sum(w * q**2 * eps, -1), f * jnp.sum(w * q**4 / eps, -1) / 3.0)
+    if pseudo:
+        out = out + (f * jnp.sum(w * (q**2 / eps) ** 3, -1) / 3.0,)
+    return out
+
+
+def ncdm_fluid_from_hierarchy(psi, k, bg):
+    """(delta, theta, shear) per species, (n_ncdm, 3), from the momentum hierarchy (CLASS
+    perturbations_vector_init at the ncdmfa switch: rho delta = factor sum w q^2 eps Psi_0,
+    (rho+p) theta = k factor sum w q^3 Psi_1, (rho+p) shear = 2/3 factor sum w q^4/eps Psi_2)."""
+    q, w = bg["q_ncdm"], bg["w_ncdm"]
+    eps = ncdm_eps(bg)
+    rho = jnp.sum(w * q**2 * eps, -1)
+    rpp = rho + jnp.sum(w * q**4 / eps, -1) / 3.0
+    d = jnp.sum(w * q**2 * eps * psi[..., 0], -1) / rho
+    t = k * jnp.sum(w * q**3 * psi[..., 1], -1) / rpp
+    sh = 2.0 / 3.0 * jnp.sum(w * q**4 / eps * psi[..., 2], -1) / rpp
+    return jnp.stack([d, t, sh], axis=-1)
+
+
+def _ncdm_sources(yc, psi, k, bg, lay: Layout, mode: int):
+    """a^2 delta rho and a^2 (rho+p) theta per species, from the fluid variables (mode >= 3) or the
+    hierarchy."""
+    if mode >= 3:
+        rn, pn = ncdm_background(bg)
+        fl = yc[lay.i_fa:].reshape(lay.n_ncdm, 3)
+        return rn * fl[:, 0], (rn + pn) * fl[:, 1]
+    return ncdm_moments(psi, k, bg)
 
 
 def ncdm_moments(psi, k, bg):
@@ -142,10 +182,10 @@ def metric(yc, psi, k, bg, lay: Layout, mode: int):
     a2drho = r_c * d_c + r_b * d_b
     a2rpt = r_b * t_b
     if lay.n_ncdm:
-        dn, tn = ncdm_moments(psi, k, bg)
+        dn, tn = _ncdm_sources(yc, psi, k, bg, lay, mode)
         a2drho = a2drho + jnp.sum(dn)
         a2rpt = a2rpt + jnp.sum(tn)
-    if mode == 2:
+    if mode % 3 == 2:
         h_p = (k2 * eta + 1.5 * a2drho) / (0.5 * bg["aH"])
         _, t_g, _, t_ur = _rsa_radiation(yc, k, bg, h_p, lay)
     else:
@@ -165,8 +205,8 @@ def derivs_core(yc, m, k, bg, lay: Layout, mode: int):
     mode (static): 0 full hierarchies; 1 massless neutrinos in CLASS's ultra-relativistic fluid
     approximation (ufa_CLASS: delta, theta, shear only; Blas, Lesgourgues & Tram 2011 sec. 3.3, CLASS
     perturbations_derivs), higher ur multipoles frozen; 2 radiation-streaming approximation (photons and
-    ur algebraic, see module docstring)."""
-    rsa = mode == 2
+    ur algebraic, see module docstring); +3: ncdm fluid approximation."""
+    rsa = mode % 3 == 2
     k2 = k * k
     tau = bg["tau"]
     aH = bg["aH"]
@@ -179,7 +219,7 @@ def derivs_core(yc, m, k, bg, lay: Layout, mode: int):
     d_b, t_b = yc[1], yc[2]
     g = yc[lay.i_g:lay.i_pol]
     pol = yc[lay.i_pol:lay.i_ur]
-    ur = yc[lay.i_ur:lay.n_core]
+    ur = yc[lay.i_ur:lay.i_fa]
 
     if rsa:
         _, t_g, _, _ = _rsa_radiation(yc, k, bg, h_p, lay)
@@ -195,9 +235,10 @@ def derivs_core(yc, m, k, bg, lay: Layout, mode: int):
     dy_db = -t_b - 0.5 * h_p
     dy_tb = -aH * t_b + cb2 * k2 * d_b + R * dk * (t_g - t_b)
 
+    d_fa = _ncdm_fluid_derivs(yc, m, k, bg, lay, mode)
     if rsa:
-        zeros = jnp.zeros(lay.n_core - 4)
-        return jnp.concatenate([jnp.stack([dy_c, dy_db, dy_tb, eta_p]), zeros])
+        zeros = jnp.zeros(lay.i_fa - 4)
+        return jnp.concatenate([jnp.stack([dy_c, dy_db, dy_tb, eta_p]), zeros, d_fa])
 
     # --- photons temperature (MB95 eq. 63), CLASS conventions
     F_g = g.at[2].set(2.0 * s_g)
@@ -218,7 +259,7 @@ def derivs_core(yc, m, k, bg, lay: Layout, mode: int):
     F_u = ur.at[2].set(2.0 * s_ur)
     dd_u = -4.0 / 3.0 * t_ur - 2.0 / 3.0 * h_p
     dt_u = k2 * (0.25 * d_ur - s_ur)
-    if mode == 1:
+    if mode % 3 == 1:
         # ufa_CLASS: shear' = -3/tau shear + 2/3 (theta + h'/2)  (CLASS metric_ufa_class = h'/2)
         ds_u = -3.0 / tau * s_ur + 2.0 / 3.0 * (t_ur + 0.5 * h_p)
         dF_u = jnp.zeros(lay.l_max_ur - 2)
@@ -229,8 +270,32 @@ def derivs_core(yc, m, k, bg, lay: Layout, mode: int):
     return jnp.concatenate([
         jnp.stack([dy_c, dy_db, dy_tb, eta_p, dd_g, dt_g, ds_g]), dF_g,
         dG0[None], dGm, dGl[None],
-        jnp.stack([dd_u, dt_u, ds_u]), dF_u,
+        jnp.stack([dd_u, dt_u, ds_u]), dF_u, d_fa,
     ])
+
+
+def _ncdm_fluid_derivs(yc, m, k, bg, lay: Layout, mode: int):
+    """d (delta, theta, shear) / d tau of each ncdm species in CLASS's fluid approximation (ncdmfa_CLASS,
+    perturbations_derivs, synchronous gauge: metric_continuity = metric_ufa_class = h'/2, metric_euler = 0):
+      delta' = -(1+w)(theta + h'/2) - 3 a'/a (c_eff^2 - w) delta
+      theta' = -a'/a (1 - 3 c_a^2) theta + c_eff^2/(1+w) k^2 delta - k^2 shear
+      shear' = -3 (a'/a (2/3 - c_a^2 - pseudo_p/(3p)) + 1/tau) shear + 8/3 c_vis^2/(1+w) (theta + h'/2)
+    with c_a^2 = w/(3(1+w)) (5 - pseudo_p/p), c_eff^2 = c_a^2, c_vis^2 = 3 w c_a^2.  Zero before the switch."""
+    if not lay.n_ncdm or mode < 3:
+        return jnp.zeros(3 * lay.n_ncdm)
+    rn, pn, ppn = ncdm_background(bg, pseudo=True)
+    w = pn / rn
+    ca2 = w / 3.0 / (1.0 + w) * (5.0 - ppn / pn)
+    cvis2 = 3.0 * w * ca2
+    aH, tau, k2 = bg["aH"], bg["tau"], k * k
+    fl = yc[lay.i_fa:].reshape(lay.n_ncdm, 3)
+    d, t, sh = fl[:, 0], fl[:, 1], fl[:, 2]
+    hh = 0.5 * m[0]
+    dd = -(1.0 + w) * (t + hh) - 3.0 * aH * (ca2 - w) * d
+    dt = -aH * (1.0 - 3.0 * ca2) * t + ca2 / (1.0 + w) * k2 * d - k2 * sh
+    ds = (-3.0 * (aH * (2.0 / 3.0 - ca2 - ppn / pn / 3.0) + 1.0 / tau) * sh
+          + 8.0 / 3.0 * cvis2 / (1.0 + w) * (t + hh))
+    return jnp.stack([dd, dt, ds], axis=-1).reshape(-1)
 
 
 def ncdm_block(psi, m, qk_eps, dlnf0, tau):
@@ -264,6 +329,8 @@ def derivs_tau(y, k, bg, lay: Layout, mode: int):
     dyc = derivs_core(yc, m, k, bg, lay, mode)
     if not lay.n_ncdm:
         return dyc
+    if mode >= 3:  # hierarchy frozen in the fluid approximation
+        return lay.join(dyc, jnp.zeros(lay.ncdm_shape))
     qke = ncdm_qk_eps(k, bg)
     dpsi = jnp.stack([jnp.stack([ncdm_block(psi[s, i], m, qke[s, i], bg["dlnf0_ncdm"][i], bg["tau"])
                                  for i in range(lay.n_q)]) for s in range(lay.n_ncdm)])
@@ -276,7 +343,7 @@ def derivs_lna(lna, y, k, tab, lay: Layout, mode: int):
     return derivs_tau(y, k, bg, lay, mode) / bg["aH"]
 
 
-def matter_outputs(y, k, bg, lay: Layout):
+def matter_outputs(y, k, bg, lay: Layout, mode: int = 0):
     """delta_m and delta_cb in CLASS's convention (perturbations_einstein, has_matter_source_in_current_gauge
     false): delta + 3 (a'/a) theta / k^2 with theta the (rho+p)-weighted matter velocity (theta_cdm = 0
     in synchronous gauge), i.e. the comoving-gauge density contrast.  delta_m includes the ncdm species
@@ -290,7 +357,7 @@ def matter_outputs(y, k, bg, lay: Layout):
     if not lay.n_ncdm:
         return out_cb, out_cb
     rn, pn = ncdm_background(bg)
-    dn, tn = ncdm_moments(psi, k, bg)
+    dn, tn = _ncdm_sources(yc, psi, k, bg, lay, mode)
     d_m = (r_c * yc[0] + r_b * yc[1] + jnp.sum(dn)) / (r_c + r_b + jnp.sum(rn))
     t_m = (r_b * yc[2] + jnp.sum(tn)) / (r_c + r_b + jnp.sum(rn + pn))
     return d_m + 3.0 * bg["aH"] * t_m / (k * k), out_cb

@@ -64,7 +64,10 @@ class LinearSystem:
         Uc = jax.jacfwd(lambda m: derivs_core(yc0, m, k, bg, lay, mode))(m0) * inv
         Pc, Pn = jax.jacfwd(lambda yc, ps: metric(yc, ps, k, bg, lay, mode), argnums=(0, 1))(yc0, psi0)
         parts = dict(bg=bg, Ac=Ac, Uc=Uc, Pc=Pc, Pn=Pn)
-        if lay.n_ncdm:
+        if lay.n_ncdm and mode >= 3:  # ncdm fluid approximation: hierarchy frozen
+            L = lay.l_max_ncdm + 1
+            parts.update(B=jnp.zeros(lay.ncdm_shape + (L,)), Un=jnp.zeros(lay.ncdm_shape + (2,)))
+        elif lay.n_ncdm:
             qke = ncdm_qk_eps(k, bg)
             dl = jnp.broadcast_to(bg["dlnf0_ncdm"], qke.shape)
             L = lay.l_max_ncdm + 1

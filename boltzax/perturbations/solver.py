@@ -5,9 +5,11 @@ radiation era) from the adiabatic series (initial.py) and is integrated in three
 hierarchy until tau_ufa = 30 / k (CLASS ur_fluid_trigger_tau_over_tau_k), the massless-neutrino fluid
 approximation until the radiation-streaming switch tau_rsa = max(45 / k, tau_free_streaming) (CLASS
 precisions.h radiation_streaming_trigger_tau_over_tau_k = 45, trigger_tau_c_over_tau = 5), then the RSA
-system.  The state has the same shape in every phase.
+system.  Massive neutrinos switch to CLASS's fluid approximation at tau = 31 / k
+(ncdm_fluid_trigger_tau_over_tau_k), which splits the ur-fluid phase in two.  The state has the same shape
+in every phase.
 
-Default integrator (`PerturbationPrecision.fixed_steps` = (n_0, n_1, n_2)): the structured linear ESDIRK of
+Default integrator (`PerturbationPrecision.fixed_steps` = (n_0, n_1, n_2, n_3), one per phase): the structured linear ESDIRK of
 linear_esdirk.py on a grid uniform in ln a within each phase, merged with the output times.  With
 ``fixed_steps = ()`` an adaptive diffrax Kvaerno5 solve is used instead (the reference for convergence tests;
 slow: it resolves every oscillation).
@@ -20,7 +22,7 @@ import jax
 import jax.numpy as jnp
 import optimistix as optx
 
-from .equations import Layout, derivs_lna, matter_outputs
+from .equations import Layout, derivs_lna, matter_outputs, ncdm_fluid_from_hierarchy
 from .initial import adiabatic_ic
 from .linear_esdirk import LinearSystem, esdirk_scan
 
@@ -45,7 +47,8 @@ def _run_adaptive(k, tab, lay, mode, t0, t1, y0, ts, prec):
 
 
 def solve_mode(k, lna_out, tab, prec):
-    """State y(k) at the output ln a values lna_out (increasing, <= LNA_END); returns (ys, layout)."""
+    """State y(k) at the output ln a values lna_out (increasing, <= LNA_END); returns (ys, layout, whether
+    each output is in the ncdm fluid approximation)."""
     lay = layout(prec, tab)
     tau_ini = jnp.minimum(prec.k_tau_ini / k, prec.tau_ini_max)
     lna_ini = tab.lna_of_tau(tau_ini)
@@ -64,6 +67,10 @@ def solve_mode(k, lna_out, tab, prec):
         lna_uf = jnp.minimum(lna_of(prec.ufa_k_tau / k), lna_sw - 1e-6)
     else:
         lna_uf = lna_sw - 1e-6
+    # CLASS ncdm_fluid_trigger_tau_over_tau_k = 31: between the ur fluid switch and the RSA
+    lna_fa = jnp.clip(lna_of(prec.ncdmfa_k_tau / k), lna_uf, lna_sw)
+    ufa = 1 if prec.ur_fluid else 0
+    fa = 3 if (lay.n_ncdm and prec.ncdm_fluid) else 0
 
     def run(phase, mode, t0, t1, y0):
         ts = jnp.clip(lna_out, t0, t1)
@@ -73,14 +80,29 @@ def solve_mode(k, lna_out, tab, prec):
         y1, ys = esdirk_scan(LinearSystem(k, tab, lay, mode), g, y0, ts)
         return ys, y1
 
-    ys0, y_uf = run(0, 0, lna_ini, lna_uf, y0)
-    ys1, y_sw = run(1, 1 if prec.ur_fluid else 0, lna_uf, lna_sw, y_uf)
-    ys2, _ = run(2, 2, lna_sw, LNA_END, y_sw)
-    ys = jnp.where((lna_out <= lna_uf)[:, None], ys0, jnp.where((lna_out <= lna_sw)[:, None], ys1, ys2))
-    return ys, lay
+    ys0, y = run(0, 0, lna_ini, lna_uf, y0)
+    ys1, y = run(1, ufa, lna_uf, lna_fa, y)
+    if fa:
+        # initialise the fluid variables from the momentum hierarchy (CLASS perturbations_vector_init)
+        yc, psi = lay.split(y)
+        fl = ncdm_fluid_from_hierarchy(psi, k, dict(tab.at(lna_fa), tau=tab.tau_of_lna(lna_fa)))
+        y = lay.join(yc.at[lay.i_fa:].set(fl.reshape(-1)), psi)
+    ys2, y = run(2, ufa + fa, lna_fa, lna_sw, y)
+    ys3, _ = run(3, 2 + fa, lna_sw, LNA_END, y)
+    c = lambda x: x[:, None]  # noqa: E731
+    ys = jnp.where(c(lna_out <= lna_uf), ys0, jnp.where(c(lna_out <= lna_fa), ys1,
+                                                         jnp.where(c(lna_out <= lna_sw), ys2, ys3)))
+    uses_fa = (lna_out > lna_fa) & bool(fa)
+    return ys, lay, uses_fa
 
 
 def matter_transfer(k, lna_out, tab, prec):
     """delta_m(k) and delta_cb(k) (CLASS's gauge-invariant convention, matter_outputs) at lna_out."""
-    ys, lay = solve_mode(k, lna_out, tab, prec)
-    return jax.vmap(lambda x, y: matter_outputs(y, k, tab.at(x), lay))(lna_out, ys)
+    ys, lay, uses_fa = solve_mode(k, lna_out, tab, prec)
+
+    def out(x, y, f):
+        bg = tab.at(x)
+        return jax.tree_util.tree_map(lambda a, b: jnp.where(f, a, b), matter_outputs(y, k, bg, lay, 3),
+                                      matter_outputs(y, k, bg, lay, 0))
+
+    return jax.vmap(out)(lna_out, ys, uses_fa)
