@@ -99,7 +99,7 @@ class Class:
         if missing:
             raise NotImplementedOutputError(
                 f"Parameter 'output': {missing} not implemented in boltzax yet "
-                "(perturbations/spectra land with issues 5-6); use output='' for background and thermodynamics"
+                "(C_l land with a later issue); use output='' or 'mPk'"
             )
         if request.non_linear != "none":
             raise NotImplementedOutputError(f"Parameter 'non_linear' = '{request.non_linear}' not implemented yet")

@@ -28,8 +28,8 @@ def test_unknown_parameter_names_it():
 
 def test_unimplemented_output_is_a_clear_error():
     c = Class()
-    c.set({"output": "mPk"})
-    with pytest.raises(NotImplementedOutputError, match="mPk"):
+    c.set({"output": "tCl"})
+    with pytest.raises(NotImplementedOutputError, match="tCl"):
         c.compute()
     with pytest.raises(NotImplementedOutputError):
         Class().raw_cl()

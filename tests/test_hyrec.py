@@ -194,7 +194,7 @@ def test_gradients_other_params_finite_and_vmap():
         r = hyrec.recombination_history(q, _H_of(q), PREC)
         return jnp.sum(jnp.log(r.x_e[::50])) + jnp.sum(jnp.log(r.T_b[::50]))
 
-    g = jax.jit(jax.grad(loss, argnums=(0, 1, 2)))(p.T_cmb, p.N_ur, p.m_ncdm[0])
+    g = jax.jit(jax.jacfwd(loss, argnums=(0, 1, 2)))(p.T_cmb, p.N_ur, p.m_ncdm[0])
     assert all(np.isfinite(float(x)) for x in g)
     assert float(g[0]) != 0.0 and float(g[1]) != 0.0
 

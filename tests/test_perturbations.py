@@ -1,6 +1,7 @@
 """Linear perturbations and P(k): against CLASS v3.4.1 tables/spectra stored in tests/data_perturbations/
 (written by tools/make_pert_fixture.py; the background/thermo tables come from CLASS, so these tests check
-the perturbation module in isolation).  Massless neutrinos, flat LambdaCDM, three cosmologies."""
+the perturbation module in isolation).  Massless neutrinos, flat LambdaCDM, three cosmologies.  sigma8 and
+AD-vs-FD of P(k) are tested end to end in test_fourier.py."""
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from boltzax.fourier import pk_lin, primordial_PR, sigma8, transfer_grid
+from boltzax.fourier import primordial_PR, transfer_grid
 from boltzax.perturbations import PerturbationPrecision, tables_from_arrays
 from boltzax.perturbations.equations import Layout, derivs_tau
 from boltzax.perturbations.initial import adiabatic_ic
@@ -50,18 +51,6 @@ def test_pk_at_nodes_matches_class(cosmos, transfer_fn, name):
     assert err.max() < 1e-3, (name, err.max(axis=1))
 
 
-@pytest.fixture(scope="module")
-def sigma8_fn():
-    return jax.jit(lambda p, tab, rs: sigma8(p, tab, PREC, r_s=rs))
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_sigma8_matches_class(cosmos, sigma8_fn, name):
-    d, tab, params = cosmos[name]
-    s8 = float(sigma8_fn(params, tab, d["rs_drag"]))
-    assert abs(s8 / d["sigma8"] - 1) < 3e-4, (name, s8, d["sigma8"])
-
-
 def test_initial_conditions_are_the_growing_mode(cosmos):
     """The series initial state satisfies the equations: d delta_cdm/d tau from the right-hand side
     equals the derivative of the series, 2 delta_cdm / tau (delta ~ tau^2 at leading order)."""
@@ -74,21 +63,3 @@ def test_initial_conditions_are_the_growing_mode(cosmos):
         dy = derivs_tau(y, k, bg, lay, 0)
         np.testing.assert_allclose(dy[0], 2 * y[0] / tau, rtol=2e-3)
         np.testing.assert_allclose(dy[lay.i_g], 2 * y[lay.i_g] / tau, rtol=2e-3)
-
-
-def test_gradient_matches_finite_differences(cosmos):
-    """d delta_m / d(scale of the CDM density table) by AD equals central finite differences, at three
-    wavenumbers (differentiability of the stiff solve)."""
-    _, tab, _ = cosmos["lcdm"]
-    prec = PerturbationPrecision()
-    k = jnp.array([0.01, 0.1, 0.5])
-    z = jnp.zeros(1)
-
-    def f(eps):
-        t = eqx.tree_at(lambda t: t.ln_a2rho, tab, tab.ln_a2rho.at[2].add(eps))
-        return transfer_grid(k, z, t, prec)[0][:, 0]
-
-    g = jax.jacrev(f)(0.0)
-    h = 1e-4
-    fd = (f(h) - f(-h)) / (2 * h)
-    np.testing.assert_allclose(np.asarray(g), np.asarray(fd), rtol=1e-4)
