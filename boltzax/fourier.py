@@ -106,19 +106,6 @@ def linear_pk(params, tab, prec, z_nodes, n_k=200, k_min=1e-4, k_max=6.0, r_s=14
     return LinearPk(k=kg, z=z, ln_T2_m=jnp.log(dm**2 / k4), ln_T2_cb=jnp.log(dcb**2 / k4), params=params)
 
 
-def pk_lin(params, k_out, z, tab, prec, n_k=200, k_min=1e-4, k_max=6.0, r_s=147.0):
-    """Linear P(k, z) [Mpc^3] of total matter and CDM+baryons at k_out [1/Mpc] (n_out,) and z (n_z,);
-    returns (P_m, P_cb) with shape (n_out, n_z) and the k grid actually solved."""
-    z = jnp.asarray(z, dtype=float)
-    order = jnp.argsort(z)
-    lp = linear_pk(params, tab, prec, z[order], n_k, k_min, k_max, r_s)
-    inv = jnp.argsort(order)
-    # evaluate at the nodes themselves (no z interpolation)
-    P_m = lp.pk_m(k_out, lp.z)[:, inv]
-    P_cb = lp.pk_cb(k_out, lp.z)[:, inv]
-    return P_m, P_cb, lp.k
-
-
 def sigma_R(params, R, pk_fun, k_min=1e-4, k_max=6.0, n=2048):
     """sigma(R) = [int dk/k k^3 P(k)/(2 pi^2) W(kR)^2]^(1/2), W the top-hat window (CLASS fourier_sigmas);
     pk_fun maps k (n,) -> P (n,).  Trapezoid in ln k on n points."""
@@ -128,8 +115,3 @@ def sigma_R(params, R, pk_fun, k_min=1e-4, k_max=6.0, n=2048):
     W = 3.0 * (jnp.sin(x) - x * jnp.cos(x)) / x**3
     f = k**3 * pk_fun(k) / (2.0 * jnp.pi**2) * W**2
     return jnp.sqrt(jnp.trapezoid(f, lk))
-
-
-def sigma8(params, tab, prec, n_k=200, k_min=1e-4, k_max=6.0, r_s=147.0):
-    """sigma8 of total matter at z = 0 (R = 8/h Mpc)."""
-    return linear_pk(params, tab, prec, (0.0,), n_k, k_min, k_max, r_s).sigma(8.0 / params.h)
