@@ -89,7 +89,7 @@ def linear_power(res: Results, precision: Precision, z_nodes: tuple, k_max: floa
     increasing redshifts ``z_nodes`` (static tuple).  Pure and differentiable in ``res`` (the BAO-aware k
     sampling follows the computed r_s(z_drag))."""
     pp = precision.perturbations
-    tab = tables_from_boltzax(res.background, res.thermo, pp, pp.n_q_ncdm)
+    tab = tables_from_boltzax(res.background, res.thermo, pp, pp.n_q_ncdm, res.params.cs2_fld)
     return linear_pk(res.params, tab, pp, z_nodes, n_k=precision.pk_n_k, k_min=precision.pk_k_min,
                      k_max=k_max, r_s=res.thermo.rs_d)
 

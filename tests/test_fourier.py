@@ -26,7 +26,7 @@ COSMOS = ("fid", "lcdm_1", "lcdm_5")
 def transfer_fn():
     def f(params):
         res = boltzax.compute(params, PREC)
-        tab = tables_from_boltzax(res.background, res.thermo, PP, PP.n_q_ncdm)
+        tab = tables_from_boltzax(res.background, res.thermo, PP, PP.n_q_ncdm, res.params.cs2_fld)
         return res.params, tab
 
     def g(tab, k, z):
@@ -81,7 +81,7 @@ def test_pk_gradient_matches_finite_differences():
     def setup(params):
         res = boltzax.compute(params, fast)
         pp = fast.perturbations
-        return res.params, tables_from_boltzax(res.background, res.thermo, pp, pp.n_q_ncdm)
+        return res.params, tables_from_boltzax(res.background, res.thermo, pp, pp.n_q_ncdm, res.params.cs2_fld)
 
     def solve(tab, k, z):
         return transfer_grid(k, z, tab, fast.perturbations)

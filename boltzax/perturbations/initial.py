@@ -1,7 +1,9 @@
 """Adiabatic initial conditions in synchronous gauge: the super-horizon series solution at leading order
 in k tau and first order in om*tau (CLASS v3.4.1 source/perturbations.c
 `perturbations_initial_conditions`, adiabatic branch, which follows Ma & Bertschinger 1995 eq. 96 and
-Carlson, Rosen & Sonego; normalisation curvature_ini = 1, i.e. eta -> 1 as k tau -> 0, flat space).
+Carlson, Rosen & Sonego; normalisation curvature_ini = 1, i.e. eta -> 1 as k tau -> 0; curvature enters
+through s2sq = 1 - 3K/k^2 exactly where CLASS puts it).  The PPF dark-energy variable starts at
+Gamma_fld = 0, as in CLASS.
 
 om = a rho_m / sqrt(rho_r) [1/Mpc] (CLASS's 8piG/3 rho) is the matter-radiation parameter of
 a(tau) = (om^2/4)... (radiation + matter Friedmann solution), fracnu = rho_nu / rho_r, fracb = rho_b / rho_m.
@@ -33,19 +35,21 @@ def adiabatic_ic(k, tau, bg, lay: Layout):
     kt2 = (k * tau) ** 2
     kt3 = kt2 * k * tau
     ot = om * tau
+    s2sq = 1.0 - 3.0 * bg["K"] / (k * k)  # curvature (CLASS: factors s2_squared in the same places)
 
-    d_g = -kt2 / 3.0 * (1.0 - ot / 5.0)
-    t_g = -k * kt3 / 36.0 * (1.0 - 3.0 * (1.0 + 5.0 * fb - fnu) / 20.0 / (1.0 - fnu) * ot)
+    d_g = -kt2 / 3.0 * (1.0 - ot / 5.0) * s2sq
+    t_g = -k * kt3 / 36.0 * (1.0 - 3.0 * (1.0 + 5.0 * fb - fnu) / 20.0 / (1.0 - fnu) * ot) * s2sq
     d_b = 0.75 * d_g
     t_b = t_g
     d_c = 0.75 * d_g
     d_ur = d_g
     t_ur = -k * kt3 / 36.0 / (4.0 * fnu + 15.0) * (
-        4.0 * fnu + 11.0 + 12.0 - 3.0 * (8.0 * fnu**2 + 50.0 * fnu + 275.0) / 20.0 / (2.0 * fnu + 15.0) * ot)
-    s_ur = kt2 / (45.0 + 12.0 * fnu) * 2.0 * (1.0 + (4.0 * fnu - 5.0) / 4.0 / (2.0 * fnu + 15.0) * ot)
+        4.0 * fnu + 11.0 + 12.0 * s2sq
+        - 3.0 * (8.0 * fnu**2 + 50.0 * fnu + 275.0) / 20.0 / (2.0 * fnu + 15.0) * ot) * s2sq
+    s_ur = kt2 / (45.0 + 12.0 * fnu) * (3.0 * s2sq - 1.0) * (1.0 + (4.0 * fnu - 5.0) / 4.0 / (2.0 * fnu + 15.0) * ot)
     l3_ur = kt3 * 2.0 / 7.0 / (12.0 * fnu + 45.0)
     eta = 1.0 - kt2 / 12.0 / (15.0 + 4.0 * fnu) * (
-        5.0 + 4.0 * fnu - (16.0 * fnu**2 + 280.0 * fnu + 325.0) / 10.0 / (2.0 * fnu + 15.0) * ot)
+        5.0 + 4.0 * s2sq * fnu - (16.0 * fnu**2 + 280.0 * fnu + 325.0) / 10.0 / (2.0 * fnu + 15.0) * ot)
 
     y = jnp.zeros(lay.size)
     y = y.at[0].set(d_c).at[1].set(d_b).at[2].set(t_b).at[3].set(eta)

@@ -59,21 +59,21 @@ class LinearSystem:
         inv = 1.0 / bg["aH"]
         yc0 = jnp.zeros(lay.n_core)
         psi0 = jnp.zeros(lay.ncdm_shape)
-        m0 = jnp.zeros(2)
+        m0 = jnp.zeros(lay.n_metric)
         Ac = jax.jacfwd(lambda yc: derivs_core(yc, m0, k, bg, lay, mode))(yc0) * inv
         Uc = jax.jacfwd(lambda m: derivs_core(yc0, m, k, bg, lay, mode))(m0) * inv
         Pc, Pn = jax.jacfwd(lambda yc, ps: metric(yc, ps, k, bg, lay, mode), argnums=(0, 1))(yc0, psi0)
         parts = dict(bg=bg, Ac=Ac, Uc=Uc, Pc=Pc, Pn=Pn)
         if lay.n_ncdm and mode >= 3:  # ncdm fluid approximation: hierarchy frozen
             L = lay.l_max_ncdm + 1
-            parts.update(B=jnp.zeros(lay.ncdm_shape + (L,)), Un=jnp.zeros(lay.ncdm_shape + (2,)))
+            parts.update(B=jnp.zeros(lay.ncdm_shape + (L,)), Un=jnp.zeros(lay.ncdm_shape + (lay.n_metric,)))
         elif lay.n_ncdm:
             qke = ncdm_qk_eps(k, bg)
             dl = jnp.broadcast_to(bg["dlnf0_ncdm"], qke.shape)
             L = lay.l_max_ncdm + 1
 
             def blk(qk, d):
-                f = lambda p, m: ncdm_block(p, m, qk, d, bg["tau"])  # noqa: E731
+                f = lambda p, m: ncdm_block(p, m, qk, d, bg["tau"], k, bg["K"])  # noqa: E731
                 return jax.jacfwd(f, argnums=(0, 1))(jnp.zeros(L), m0)
 
             B, Un = jax.vmap(jax.vmap(blk))(qke, dl)
@@ -108,7 +108,7 @@ class LinearSystem:
             Zn, Wn = ZWn[..., 0], ZWn[..., 1:]
             PZ = PZ + jnp.einsum("rsql,sql->r", p["Pn"], Zn)
             PW = PW + jnp.einsum("rsql,sqlj->rj", p["Pn"], Wn)
-        m = jnp.linalg.solve(jnp.eye(2) - PW, PZ)
+        m = jnp.linalg.solve(jnp.eye(PW.shape[0]) - PW, PZ)
         Yc = Zc + Wc @ m
         if not lay.n_ncdm:
             return Yc

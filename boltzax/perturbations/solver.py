@@ -33,7 +33,8 @@ def layout(prec, tab) -> Layout:
     """Static state layout for precision ``prec`` and tables ``tab`` (number of ncdm species / nodes)."""
     n_ncdm = int(tab.M_ncdm.shape[0])
     return Layout(prec.l_max_g, prec.l_max_pol, prec.l_max_ur, n_ncdm,
-                  int(tab.q_ncdm.shape[0]) if n_ncdm else 0, prec.l_max_ncdm if n_ncdm else 0)
+                  int(tab.q_ncdm.shape[0]) if n_ncdm else 0, prec.l_max_ncdm if n_ncdm else 0,
+                  fld=tab.has_fld)
 
 
 def _run_adaptive(k, tab, lay, mode, t0, t1, y0, ts, prec):
@@ -86,7 +87,7 @@ def solve_mode(k, lna_out, tab, prec):
         # initialise the fluid variables from the momentum hierarchy (CLASS perturbations_vector_init)
         yc, psi = lay.split(y)
         fl = ncdm_fluid_from_hierarchy(psi, k, dict(tab.at(lna_fa), tau=tab.tau_of_lna(lna_fa)))
-        y = lay.join(yc.at[lay.i_fa:].set(fl.reshape(-1)), psi)
+        y = lay.join(yc.at[lay.i_fa:lay.i_fld].set(fl.reshape(-1)), psi)
     ys2, y = run(2, ufa + fa, lna_fa, lna_sw, y)
     ys3, _ = run(3, 2 + fa, lna_sw, LNA_END, y)
     c = lambda x: x[:, None]  # noqa: E731

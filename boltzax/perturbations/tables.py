@@ -96,6 +96,8 @@ class PertTables(eqx.Module):
     q_ncdm: Any = None
     w_ncdm: Any = None
     dlnf0_ncdm: Any = None
+    # a dark-energy fluid with PPF perturbations is present (static: it adds the Gamma_fld variable)
+    has_fld: bool = eqx.field(static=True, default=False)
 
     def at(self, lna):
         """Dict of everything the right-hand side needs at ln a (scalar)."""
@@ -119,6 +121,8 @@ class PertTables(eqx.Module):
             cb2=cb2,
             w_fld=w_fld,
             ca2_fld=ca2_fld,
+            K=self.K,
+            cs2_fld=self.cs2_fld,
             M_ncdm=self.M_ncdm,
             fac_ncdm=self.fac_ncdm,
             q_ncdm=self.q_ncdm,
@@ -185,6 +189,7 @@ def tables_from_arrays(lna, tau, aH, a2rho: dict, dkappa, cb2, K=0.0, w_fld=None
         K=jnp.asarray(K, dtype=float),
         cs2_fld=jnp.asarray(cs2_fld, dtype=float),
         **_ncdm_fields(ncdm),
+        has_fld=w_fld is not None and "fld" in a2rho,
     )
 
 
@@ -204,13 +209,14 @@ def ncdm_quadrature(n_q: int):
     return q, w, -q / (1.0 + np.exp(-q))
 
 
-def tables_from_boltzax(bg, th, prec, n_q_ncdm: int = 0):
+def tables_from_boltzax(bg, th, prec, n_q_ncdm: int = 0, cs2_fld=1.0):
     """`PertTables` from a boltzax `Background` and `Thermo` on the uniform ln a grid of ``prec``
     (`PerturbationPrecision`: table_lna_min, table_n).
 
     kappa' and c_b^2 come from the thermodynamics table (z <= 5e6), extrapolated to earlier times as
     fully ionised plasma (kappa' ~ a^-2) with T_b = T_gamma (c_b^2 ~ 1/a), CLASS's own early-time limit
-    (thermodynamics.c, thermo_z_initial: everything is ionised and coupled there)."""
+    (thermodynamics.c, thermo_z_initial: everything is ionised and coupled there).  ``cs2_fld``: the
+    dark-energy fluid's rest-frame sound speed squared (CLASS cs2_fld), used by its PPF perturbations."""
     lna = jnp.linspace(prec.table_lna_min, LNA_TABLE_MAX, prec.table_n)
     a = jnp.exp(lna)
     z = 1.0 / a - 1.0
@@ -240,4 +246,4 @@ def tables_from_boltzax(bg, th, prec, n_q_ncdm: int = 0):
         # adiabatic sound speed c_a^2 = w - w'/(3 (1+w) a'/a) with w' = -a'/a a wa (CLASS perturbations_derivs)
         ca2 = w_fld + a * bg.model.wa / (3.0 * (1.0 + w_fld))
     return tables_from_arrays(lna, bg.tau_of_z(z), a * rho["H"], a2rho, jnp.exp(ln_dk), cb2, K=bg.K,
-                              w_fld=w_fld, ca2_fld=ca2, ncdm=ncdm)
+                              w_fld=w_fld, ca2_fld=ca2, cs2_fld=cs2_fld, ncdm=ncdm)
