@@ -25,7 +25,12 @@ class PerturbationPrecision:
     ncdm_fluid: bool = True  # CLASS's ncdm fluid approximation (ncdmfa_CLASS) after k tau = ncdmfa_k_tau
     ncdmfa_k_tau: float = 31.0  # CLASS ncdm_fluid_trigger_tau_over_tau_k
     l_max_ncdm: int = 17  # ncdm hierarchy (CLASS precisions.h l_max_ncdm)
-    n_q_ncdm: int = 8  # ncdm momentum nodes of the perturbation hierarchy (ncdm.fd_quadrature)
+    # ncdm momentum nodes of the perturbation hierarchy (Gauss-Laguerre, ncdm.fd_quadrature); 0 = CLASS's
+    # automatic choice for tolerance tol_ncdm (ncdm.class_perturbation_n_q: 5 nodes at CLASS's default 1e-3).
+    # CLASS's 5-node rule shifts P(k) by up to -1e-3 at k > 1/Mpc against a converged rule (>= 8 nodes),
+    # mass-independently (the relativistic-era ncdm); the default reproduces CLASS, 'high' converges.
+    n_q_ncdm: int = 0
+    tol_ncdm: float = 1e-3  # CLASS precisions.h tol_ncdm_synchronous
     table_lna_min: float = -23.0  # first ln a of the background/thermo table the equations read
     table_n: int = 3000  # points of that table (uniform in ln a, Catmull-Rom interpolation)
 

@@ -201,21 +201,23 @@ def _ncdm_fields(ncdm):
                 w_ncdm=jnp.asarray(ncdm["w"]), dlnf0_ncdm=jnp.asarray(ncdm["dlnf0"]))
 
 
-def ncdm_quadrature(n_q: int):
+def ncdm_quadrature(n_q: int, tol: float = 1e-3):
     """Momentum nodes q, Fermi-Dirac weights w (sum w g(q) ~ int g(q) / (e^q + 1) dq) and
     dln f0/dln q = -q / (1 + e^-q) for the perturbation hierarchy (CLASS background_ncdm_init computes
-    the same dlnf0_dlnq from f0; its nodes come from an adaptive rule, ours from `ncdm.fd_quadrature`)."""
-    q, w = N.fd_quadrature(n_q)
+    the same dlnf0_dlnq from f0 by finite differences).  n_q = 0: CLASS's own choice of the number of
+    Gauss-Laguerre nodes for tolerance ``tol`` (`ncdm.class_perturbation_n_q`)."""
+    q, w = N.fd_quadrature(n_q if n_q > 0 else N.class_perturbation_n_q(tol))
     return q, w, -q / (1.0 + np.exp(-q))
 
 
-def tables_from_boltzax(bg, th, prec, n_q_ncdm: int = 0, cs2_fld=1.0):
+def tables_from_boltzax(bg, th, prec, n_q_ncdm: int | None = None, cs2_fld=1.0):
     """`PertTables` from a boltzax `Background` and `Thermo` on the uniform ln a grid of ``prec``
     (`PerturbationPrecision`: table_lna_min, table_n).
 
     kappa' and c_b^2 come from the thermodynamics table (z <= 5e6), extrapolated to earlier times as
     fully ionised plasma (kappa' ~ a^-2) with T_b = T_gamma (c_b^2 ~ 1/a), CLASS's own early-time limit
-    (thermodynamics.c, thermo_z_initial: everything is ionised and coupled there).  ``cs2_fld``: the
+    (thermodynamics.c, thermo_z_initial: everything is ionised and coupled there).  ``n_q_ncdm``:
+    momentum nodes of the ncdm hierarchy (None: ``prec.n_q_ncdm``; 0: CLASS's rule).  ``cs2_fld``: the
     dark-energy fluid's rest-frame sound speed squared (CLASS cs2_fld), used by its PPF perturbations."""
     lna = jnp.linspace(prec.table_lna_min, LNA_TABLE_MAX, prec.table_n)
     a = jnp.exp(lna)
@@ -237,8 +239,8 @@ def tables_from_boltzax(bg, th, prec, n_q_ncdm: int = 0, cs2_fld=1.0):
     ln_dk = jnp.where(inside, ln_dk, ln_dk_th[0] - 2.0 * (lna - lo))
     cb2 = jnp.where(inside, cb2, cb2_th[0] * jnp.exp(-(lna - lo)))
     ncdm = None
-    if bg.model.M_ncdm.shape[0] and n_q_ncdm:
-        q, w, dlnf0 = ncdm_quadrature(n_q_ncdm)
+    if bg.model.M_ncdm.shape[0]:
+        q, w, dlnf0 = ncdm_quadrature(prec.n_q_ncdm if n_q_ncdm is None else n_q_ncdm, prec.tol_ncdm)
         ncdm = dict(M=bg.model.M_ncdm, fac=bg.model.factor_ncdm, q=q, w=w, dlnf0=dlnf0)
     w_fld = rho["w_fld"] if bg.model.has_fld else None
     ca2 = None
