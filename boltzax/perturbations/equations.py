@@ -147,29 +147,27 @@ def ncdm_eps(bg):
 
 
 def ncdm_background(bg, pseudo=False):
-    """a^2 rho_ncdm and a^2 p_ncdm (and a^2 pseudo_p if ``pseudo``) per species (n_ncdm,) [1/Mpc^2] with the
-    perturbation quadrature (CLASS background_ncdm_momenta: rho = factor a^-4 sum w q^2 eps,
-    p = factor a^-4 sum w q^4/(3 eps), pseudo_p = factor a^-4 sum w q^6/(3 eps^3))."""
-    q, w = bg["q_ncdm"], bg["w_ncdm"]
-    eps = ncdm_eps(bg)
-    f = bg["fac_ncdm"] / bg["a"] ** 2
-    out = (f * jnp.sum(w * q**2 * eps, -1), f * jnp.sum(w * q**4 / eps, -1) / 3.0)
-    if pseudo:
-        out = out + (f * jnp.sum(w * (q**2 / eps) ** 3, -1) / 3.0,)
-    return out
+    """a^2 rho_ncdm and a^2 p_ncdm (and a^2 pseudo_p if ``pseudo``) per species (n_ncdm,) [1/Mpc^2] from the
+    background (its own converged momentum quadrature, `PertTables.ln_a2ncdm_bg`), as CLASS reads them
+    from pvecback wherever the perturbation equations need the background ncdm (fluid approximation,
+    fluid-switch normalisation, rho_m, (rho+p)_tot, initial conditions)."""
+    r = bg["ncdm_bg"]
+    return (r[0], r[1], r[2]) if pseudo else (r[0], r[1])
 
 
 def ncdm_fluid_from_hierarchy(psi, k, bg):
     """(delta, theta, shear) per species, (n_ncdm, 3), from the momentum hierarchy (CLASS
-    perturbations_vector_init at the ncdmfa switch: rho delta = factor sum w q^2 eps Psi_0,
-    (rho+p) theta = k factor sum w q^3 Psi_1, (rho+p) shear = 2/3 factor sum w q^4/eps Psi_2)."""
+    perturbations_vector_init at the ncdmfa switch: the hierarchy's momentum sums divided by the
+    background rho and rho + p: delta = factor a^-4 sum w q^2 eps Psi_0 / rho,
+    theta = k factor a^-4 sum w q^3 Psi_1 / (rho+p), shear = 2/3 factor a^-4 sum w q^4/eps Psi_2 / (rho+p))."""
     q, w = bg["q_ncdm"], bg["w_ncdm"]
     eps = ncdm_eps(bg)
-    rho = jnp.sum(w * q**2 * eps, -1)
-    rpp = rho + jnp.sum(w * q**4 / eps, -1) / 3.0
-    d = jnp.sum(w * q**2 * eps * psi[..., 0], -1) / rho
-    t = k * jnp.sum(w * q**3 * psi[..., 1], -1) / rpp
-    sh = 2.0 / 3.0 * jnp.sum(w * q**4 / eps * psi[..., 2], -1) / rpp
+    f = (bg["fac_ncdm"] / bg["a"] ** 2)[:, None]
+    rho, p = ncdm_background(bg)
+    rpp = rho + p
+    d = jnp.sum(f * w * q**2 * eps * psi[..., 0], -1) / rho
+    t = k * jnp.sum(f * w * q**3 * psi[..., 1], -1) / rpp
+    sh = 2.0 / 3.0 * jnp.sum(f * w * q**4 / eps * psi[..., 2], -1) / rpp
     return jnp.stack([d, t, sh], axis=-1)
 
 

@@ -25,6 +25,7 @@ import optimistix as optx
 from .equations import Layout, derivs_lna, matter_outputs, ncdm_fluid_from_hierarchy
 from .initial import adiabatic_ic
 from .linear_esdirk import LinearSystem, esdirk_scan
+from .outputs import synchronous_transfers
 
 LNA_END = 0.005  # integrate slightly past a = 1 so that z = 0 is an interior save point
 
@@ -48,8 +49,9 @@ def _run_adaptive(k, tab, lay, mode, t0, t1, y0, ts, prec):
 
 
 def solve_mode(k, lna_out, tab, prec):
-    """State y(k) at the output ln a values lna_out (increasing, <= LNA_END); returns (ys, layout, whether
-    each output is in the ncdm fluid approximation)."""
+    """State y(k) at the output ln a values lna_out (increasing, <= LNA_END); returns (ys, layout, phase):
+    phase (int, per output) is the integration phase 0..3 the output falls in, whose equation mode is
+    ``phase_modes(prec, layout)[phase]``."""
     lay = layout(prec, tab)
     tau_ini = jnp.minimum(prec.k_tau_ini / k, prec.tau_ini_max)
     lna_ini = tab.lna_of_tau(tau_ini)
@@ -70,8 +72,8 @@ def solve_mode(k, lna_out, tab, prec):
         lna_uf = lna_sw - 1e-6
     # CLASS ncdm_fluid_trigger_tau_over_tau_k = 31: between the ur fluid switch and the RSA
     lna_fa = jnp.clip(lna_of(prec.ncdmfa_k_tau / k), lna_uf, lna_sw)
-    ufa = 1 if prec.ur_fluid else 0
-    fa = 3 if (lay.n_ncdm and prec.ncdm_fluid) else 0
+    _, ufa, _, rsa = phase_modes(prec, lay)
+    fa = rsa - 2
 
     def run(phase, mode, t0, t1, y0):
         ts = jnp.clip(lna_out, t0, t1)
@@ -93,17 +95,38 @@ def solve_mode(k, lna_out, tab, prec):
     c = lambda x: x[:, None]  # noqa: E731
     ys = jnp.where(c(lna_out <= lna_uf), ys0, jnp.where(c(lna_out <= lna_fa), ys1,
                                                          jnp.where(c(lna_out <= lna_sw), ys2, ys3)))
-    uses_fa = (lna_out > lna_fa) & bool(fa)
-    return ys, lay, uses_fa
+    phase = jnp.where(lna_out <= lna_uf, 0, jnp.where(lna_out <= lna_fa, 1, jnp.where(lna_out <= lna_sw, 2, 3)))
+    return ys, lay, phase
+
+
+def phase_modes(prec, lay):
+    """Static equation mode (equations.py) of each integration phase: full hierarchies, ur fluid, ur + ncdm
+    fluids, RSA (+ ncdm fluid)."""
+    ufa = 1 if prec.ur_fluid else 0
+    fa = 3 if (lay.n_ncdm and prec.ncdm_fluid) else 0
+    return (0, ufa, ufa + fa, 2 + fa)
+
+
+def _outputs_by_phase(fn, k, lna_out, ys, phase, tab, prec, lay):
+    """fn(y, k, bg, lay, mode) at every output, with the mode of the phase each output falls in."""
+    modes = phase_modes(prec, lay)
+
+    def out(x, y, ph):
+        bg = tab.at(x)
+        vals = [fn(y, k, bg, lay, md) for md in modes]
+        return jax.tree_util.tree_map(lambda *v: jnp.select([ph == i for i in range(4)], list(v)), *vals)
+
+    return jax.vmap(out)(lna_out, ys, phase)
 
 
 def matter_transfer(k, lna_out, tab, prec):
     """delta_m(k) and delta_cb(k) (CLASS's gauge-invariant convention, matter_outputs) at lna_out."""
-    ys, lay, uses_fa = solve_mode(k, lna_out, tab, prec)
+    ys, lay, phase = solve_mode(k, lna_out, tab, prec)
+    return _outputs_by_phase(matter_outputs, k, lna_out, ys, phase, tab, prec, lay)
 
-    def out(x, y, f):
-        bg = tab.at(x)
-        return jax.tree_util.tree_map(lambda a, b: jnp.where(f, a, b), matter_outputs(y, k, bg, lay, 3),
-                                      matter_outputs(y, k, bg, lay, 0))
 
-    return jax.vmap(out)(lna_out, ys, uses_fa)
+def transfers(k, lna_out, tab, prec):
+    """All of CLASS's synchronous-gauge transfer functions (outputs.synchronous_transfers) at lna_out:
+    dict of arrays (len(lna_out),) (d_ncdm, t_ncdm: (len(lna_out), n_ncdm))."""
+    ys, lay, phase = solve_mode(k, lna_out, tab, prec)
+    return _outputs_by_phase(synchronous_transfers, k, lna_out, ys, phase, tab, prec, lay)

@@ -96,6 +96,10 @@ class PertTables(eqx.Module):
     q_ncdm: Any = None
     w_ncdm: Any = None
     dlnf0_ncdm: Any = None
+    # ln of a^2 (rho, p, pseudo_p) of each ncdm species from the BACKGROUND quadrature, (3, n_ncdm, n): CLASS
+    # uses these (pvecback) for the fluid approximation, the fluid-switch normalisation, rho_m and
+    # (rho+p)_tot, and the hierarchy's own momentum sums only for delta rho, (rho+p) theta, shear
+    ln_a2ncdm_bg: Any = None
     # a dark-energy fluid with PPF perturbations is present (static: it adds the Gamma_fld variable)
     has_fld: bool = eqx.field(static=True, default=False)
 
@@ -109,6 +113,7 @@ class PertTables(eqx.Module):
         cb2, _ = cr_interp(lna, x0, dx, self.cb2)
         w_fld, _ = cr_interp(lna, x0, dx, self.w_fld)
         ca2_fld, _ = cr_interp(lna, x0, dx, self.ca2_fld)
+        ncdm_bg = jnp.exp(cr_interp(lna, x0, dx, self.ln_a2ncdm_bg)[0]) if self.M_ncdm.shape[0] else None
         aH = jnp.exp(ln_aH)
         dkappa = jnp.exp(ln_dk)
         return dict(
@@ -128,6 +133,7 @@ class PertTables(eqx.Module):
             q_ncdm=self.q_ncdm,
             w_ncdm=self.w_ncdm,
             dlnf0_ncdm=self.dlnf0_ncdm,
+            ncdm_bg=ncdm_bg,
         )
 
     def tau_of_lna(self, lna):
@@ -164,7 +170,9 @@ def tables_from_arrays(lna, tau, aH, a2rho: dict, dkappa, cb2, K=0.0, w_fld=None
     """Build `PertTables` from arrays on a uniform, increasing ln a grid.
 
     lna (n,), tau (n,) [Mpc], aH (n,) = a'/a [1/Mpc], a2rho: dict species -> a^2 rho [1/Mpc^2],
-    dkappa (n,) [1/Mpc], cb2 (n,); ncdm: None or dict(M, fac, q, w, dlnf0) (see `PertTables`).
+    dkappa (n,) [1/Mpc], cb2 (n,); ncdm: None or dict(M, fac, q, w, dlnf0[, a2bg]) (see `PertTables`;
+    a2bg = a^2 (rho, p, pseudo_p) (3, n_ncdm, n) from the background, by default the same moments with
+    the perturbation nodes).
     """
     lna = jnp.asarray(lna)
     n = lna.shape[0]
@@ -188,17 +196,25 @@ def tables_from_arrays(lna, tau, aH, a2rho: dict, dkappa, cb2, K=0.0, w_fld=None
         tau0=tau[-1],
         K=jnp.asarray(K, dtype=float),
         cs2_fld=jnp.asarray(cs2_fld, dtype=float),
-        **_ncdm_fields(ncdm),
+        **_ncdm_fields(ncdm, lna),
         has_fld=w_fld is not None and "fld" in a2rho,
     )
 
 
-def _ncdm_fields(ncdm):
+def _ncdm_fields(ncdm, lna):
     if ncdm is None:
         e = jnp.zeros((0,))
-        return dict(M_ncdm=e, fac_ncdm=e, q_ncdm=e, w_ncdm=e, dlnf0_ncdm=e)
+        return dict(M_ncdm=e, fac_ncdm=e, q_ncdm=e, w_ncdm=e, dlnf0_ncdm=e,
+                    ln_a2ncdm_bg=jnp.zeros((3, 0, lna.shape[0])))
+    a2bg = ncdm.get("a2bg")
+    if a2bg is None:
+        a2 = jnp.exp(2.0 * lna)[:, None]
+        a2bg = jnp.stack([a2 * m for m in N.ncdm_moments(jnp.exp(lna), jnp.asarray(ncdm["M"]), jnp.asarray(ncdm["fac"]),
+                                                            jnp.asarray(ncdm["q"]), jnp.asarray(ncdm["w"]))])
+        a2bg = jnp.swapaxes(a2bg, 1, 2)
     return dict(M_ncdm=jnp.asarray(ncdm["M"]), fac_ncdm=jnp.asarray(ncdm["fac"]), q_ncdm=jnp.asarray(ncdm["q"]),
-                w_ncdm=jnp.asarray(ncdm["w"]), dlnf0_ncdm=jnp.asarray(ncdm["dlnf0"]))
+                w_ncdm=jnp.asarray(ncdm["w"]), dlnf0_ncdm=jnp.asarray(ncdm["dlnf0"]),
+                ln_a2ncdm_bg=jnp.log(jnp.maximum(a2bg, 1e-300)))
 
 
 def ncdm_quadrature(n_q: int, tol: float = 1e-3):
@@ -241,7 +257,9 @@ def tables_from_boltzax(bg, th, prec, n_q_ncdm: int | None = None, cs2_fld=1.0):
     ncdm = None
     if bg.model.M_ncdm.shape[0]:
         q, w, dlnf0 = ncdm_quadrature(prec.n_q_ncdm if n_q_ncdm is None else n_q_ncdm, prec.tol_ncdm)
-        ncdm = dict(M=bg.model.M_ncdm, fac=bg.model.factor_ncdm, q=q, w=w, dlnf0=dlnf0)
+        a2bg = jnp.stack([rho["ncdm"], rho["p_ncdm"], rho["pseudo_p_ncdm"]]) * a2[None, :, None]
+        ncdm = dict(M=bg.model.M_ncdm, fac=bg.model.factor_ncdm, q=q, w=w, dlnf0=dlnf0,
+                    a2bg=jnp.swapaxes(a2bg, 1, 2))
     w_fld = rho["w_fld"] if bg.model.has_fld else None
     ca2 = None
     if bg.model.has_fld:
