@@ -1,6 +1,8 @@
 """Write CLASS v3.4.1 reference outputs to ``tests/reference/<name>.npz`` (needs the ``oracle`` extra).
 
-Usage: ``python tools/make_reference.py [--only NAME ...] [--jobs 2]`` (or ``make reference``).
+Usage: ``python tools/make_reference.py [--only NAME ...] [--families pk tk ...] [--jobs 2]`` (or
+``make reference``).  ``--families`` recomputes only those families and keeps the other keys of the
+existing files.
 
 Oracle hygiene: CLASS's outputs move at the 1e-4 level with the requested output list, so every output
 family is computed in its own classy run and the exact CLASS input of that run is stored beside it
@@ -8,7 +10,8 @@ family is computed in its own classy run and the exact CLASS input of that run i
 
 * ``bg``     output = ''  (HyRec, CLASS's default): background + thermodynamics tables, derived parameters
 * ``recfast`` output = '', recombination = recfast: thermodynamics table and derived parameters
-* ``pk``     output = mPk, P_k_max_1/Mpc = 5, z_pk = 0, 0.5, 1, 2: linear P(k) (total, cb), sigma8
+* ``pk``     output = mPk, P_k_max_1/Mpc = 5, z_pk = 0, 0.5, 1, 2: linear P(k) (total, cb), sigma8,
+  f(k, z) (scale_dependent_growth_factor_f), effective_f_sigma8 and scale_independent_f_sigma8
 * ``halofit`` as ``pk`` with non_linear = halofit and P_k_max_1/Mpc = 20
 * ``tk``     output = mTk, vTk, z_pk = 0, 1: transfer functions (synchronous gauge)
 * ``cl``     output = tCl, pCl, lCl, lensing = yes, l_max_scalars = 3000: unlensed and lensed C_l
@@ -113,16 +116,35 @@ def _derived(c) -> dict:
 TENSOR_ONLY = ("r", "modes", "n_t")  # CLASS refuses them when no C_l are requested
 
 
+FAMILIES = ("bg", "recfast", "pk", "halofit", "tk", "cl")
+K_F = np.array([1e-3, 1e-2, 0.05, 0.1, 0.5, 1.0])  # [1/Mpc] wavenumbers of the stored f(k, z)
+
+
 def make_one(item) -> tuple[str, float, dict]:
-    name, cmb_base = item
+    name, cmb_base, families = item
     base = {k: v for k, v in cmb_base.items() if k not in TENSOR_ONLY}
+    path = os.path.join(OUT, f"{name}.npz")
     arrays: dict[str, np.ndarray] = {}
     timings = {}
+    if set(families) != set(FAMILIES) and os.path.exists(path):
+        old = np.load(path)
+        arrays = {k: old[k] for k in old.files}
+        timings = json.loads(str(arrays.get("meta/timings_s", "{}")))
 
     def meta(family, inp, t):
         arrays[f"meta/input_{family}"] = np.array(json.dumps(inp))
         timings[family] = t
 
+    for fam in families:
+        globals()[f"_family_{fam}"](base, cmb_base, arrays, meta)
+    arrays["meta/name"] = np.array(name)
+    arrays["meta/params"] = np.array(json.dumps(cmb_base))
+    arrays["meta/timings_s"] = np.array(json.dumps(timings))
+    np.savez_compressed(path, **arrays)
+    return name, os.path.getsize(path) / 1e6, timings
+
+
+def _family_bg(base, cmb_base, arrays, meta):
     # background + thermodynamics (HyRec, CLASS default)
     inp = {**base, "output": ""}
     c, t = _run(inp)
@@ -138,7 +160,9 @@ def make_one(item) -> tuple[str, float, dict]:
     for k, v in _derived(c).items():
         arrays[f"derived/{k}"] = np.asarray(v)
 
-    # RECFAST
+
+
+def _family_recfast(base, cmb_base, arrays, meta):
     inp = {**base, "output": "", "recombination": "recfast"}
     c, t = _run(inp)
     meta("recfast", inp, t)
@@ -149,7 +173,9 @@ def make_one(item) -> tuple[str, float, dict]:
     for k, v in _derived(c).items():
         arrays[f"derived_recfast/{k}"] = np.asarray(v)
 
-    # linear P(k)
+
+
+def _family_pk(base, cmb_base, arrays, meta):
     zpk = ",".join(str(z) for z in Z_PK)
     inp = {**base, "output": "mPk", "P_k_max_1/Mpc": 5.0, "z_pk": zpk}
     c, t = _run(inp)
@@ -161,8 +187,15 @@ def make_one(item) -> tuple[str, float, dict]:
     arrays["pk/sigma8"] = np.asarray(c.sigma8())
     arrays["pk/sigma8_cb"] = np.asarray(c.sigma8_cb())
     arrays["pk/growth_f"] = np.array([c.scale_independent_growth_factor_f(z) for z in Z_PK])
+    arrays["pk/k_f"] = K_F
+    arrays["pk/f_k"] = np.array([[c.scale_dependent_growth_factor_f(k, z) for k in K_F] for z in Z_PK])
+    arrays["pk/f_k_cb"] = np.array([[c.scale_dependent_growth_factor_f_cb(k, z) for k in K_F] for z in Z_PK])
+    arrays["pk/effective_f_sigma8"] = np.array([c.effective_f_sigma8(z) for z in Z_PK])
+    arrays["pk/scale_independent_f_sigma8"] = np.array([c.scale_independent_f_sigma8(z) for z in Z_PK])
 
-    # HaloFit
+
+def _family_halofit(base, cmb_base, arrays, meta):
+    zpk = ",".join(str(z) for z in Z_PK)
     inp = {**base, "output": "mPk", "P_k_max_1/Mpc": 20.0, "z_pk": zpk, "non_linear": "halofit"}
     c, t = _run(inp)
     meta("halofit", inp, t)
@@ -170,7 +203,9 @@ def make_one(item) -> tuple[str, float, dict]:
     arrays["halofit/z"] = np.asarray(Z_PK)
     arrays["halofit/pk"] = np.array([[c.pk(k, z) for k in K_HALOFIT] for z in Z_PK])
 
-    # transfer functions
+
+
+def _family_tk(base, cmb_base, arrays, meta):
     inp = {**base, "output": "mTk,vTk", "z_pk": "0,1", "P_k_max_1/Mpc": 1.0}
     c, t = _run(inp)
     meta("tk", inp, t)
@@ -179,7 +214,9 @@ def make_one(item) -> tuple[str, float, dict]:
         for k, v in tk.items():  # the full k table: tests interpolate to their k
             arrays[f"tk_z{zt}/{k}"] = np.asarray(v)
 
-    # CMB
+
+
+def _family_cl(base, cmb_base, arrays, meta):
     inp = {**cmb_base, "output": "tCl,pCl,lCl", "lensing": "yes", "l_max_scalars": 3000}
     if "modes" in cmb_base:
         inp["l_max_tensors"] = 600
@@ -189,17 +226,12 @@ def make_one(item) -> tuple[str, float, dict]:
         for k, v in cl.items():
             arrays[f"cl/{kind}_{k}"] = np.asarray(v)
 
-    arrays["meta/name"] = np.array(name)
-    arrays["meta/params"] = np.array(json.dumps(cmb_base))
-    arrays["meta/timings_s"] = np.array(json.dumps(timings))
-    path = os.path.join(OUT, f"{name}.npz")
-    np.savez_compressed(path, **arrays)
-    return name, os.path.getsize(path) / 1e6, timings
-
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", nargs="*", help="names to regenerate (default: all)")
+    ap.add_argument("--families", nargs="*", choices=FAMILIES, default=list(FAMILIES),
+                    help="families to (re)compute; the others are kept from the existing files")
     ap.add_argument("--jobs", type=int, default=2)
     a = ap.parse_args(argv)
     try:
@@ -210,7 +242,8 @@ def main(argv=None) -> int:
     os.makedirs(OUT, exist_ok=True)
     todo = {k: v for k, v in cosmologies().items() if not a.only or k in a.only}
     with Pool(a.jobs) as pool:
-        for name, mb, timings in pool.imap_unordered(make_one, todo.items()):
+        items = [(k, v, tuple(a.families)) for k, v in todo.items()]
+        for name, mb, timings in pool.imap_unordered(make_one, items):
             print(f"{name:12s} {mb:6.2f} MB  " + " ".join(f"{k}={v:.2f}s" for k, v in timings.items()), flush=True)
     index = {k: v for k, v in cosmologies().items()}
     with open(os.path.join(OUT, "index.json"), "w") as f:

@@ -24,7 +24,7 @@ import optimistix as optx
 
 from .equations import Layout, derivs_lna, matter_outputs, ncdm_fluid_from_hierarchy
 from .initial import adiabatic_ic
-from .linear_esdirk import LinearSystem, esdirk_scan
+from .linear_esdirk import esdirk_scan
 from .outputs import synchronous_transfers
 
 LNA_END = 0.005  # integrate slightly past a = 1 so that z = 0 is an interior save point
@@ -80,7 +80,7 @@ def solve_mode(k, lna_out, tab, prec):
         if not prec.fixed_steps:
             return _run_adaptive(k, tab, lay, mode, t0, t1, y0, ts, prec)
         g = jnp.sort(jnp.concatenate([jnp.linspace(t0, t1, prec.fixed_steps[phase] + 1), ts]))
-        y1, ys = esdirk_scan(LinearSystem(k, tab, lay, mode), g, y0, ts)
+        y1, ys = esdirk_scan(k, tab, lay, mode, g, y0, ts)
         return ys, y1
 
     ys0, y = run(0, 0, lna_ini, lna_uf, y0)
@@ -123,6 +123,24 @@ def matter_transfer(k, lna_out, tab, prec):
     """delta_m(k) and delta_cb(k) (CLASS's gauge-invariant convention, matter_outputs) at lna_out."""
     ys, lay, phase = solve_mode(k, lna_out, tab, prec)
     return _outputs_by_phase(matter_outputs, k, lna_out, ys, phase, tab, prec, lay)
+
+
+def _with_growth(y, k, bg, lay, mode, x, tab):
+    """(delta_m, delta_cb, f_m, f_cb): the matter contrasts and their growth rates f = d ln delta / d ln a,
+    exactly from the equations at this time: the derivative of matter_outputs along the solution, by
+    forward-mode differentiation in ln a with y(ln a) = y + (ln a - x) dy/dln a."""
+    dy = derivs_lna(x, y, k, tab, lay, mode)
+    g = lambda xx: matter_outputs(y + (xx - x) * dy, k, tab.at(xx), lay, mode)  # noqa: E731
+    (dm, dcb), (ddm, ddcb) = jax.jvp(g, (x,), (jnp.ones_like(x),))
+    return dm, dcb, ddm / dm, ddcb / dcb
+
+
+def matter_transfer_and_growth(k, lna_out, tab, prec):
+    """delta_m, delta_cb (as matter_transfer) and the scale-dependent growth rates f_m(k), f_cb(k)
+    (CLASS's scale_dependent_growth_factor_f, which CLASS estimates from a spline of P(k, z) in z)."""
+    ys, lay, phase = solve_mode(k, lna_out, tab, prec)
+    fn = lambda y, kk, bg, ly, md: _with_growth(y, kk, bg, ly, md, bg["lna"], tab)  # noqa: E731
+    return _outputs_by_phase(fn, k, lna_out, ys, phase, tab, prec, lay)
 
 
 def transfers(k, lna_out, tab, prec):

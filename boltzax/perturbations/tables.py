@@ -119,6 +119,7 @@ class PertTables(eqx.Module):
         return dict(
             tau=jnp.exp(ln_tau),
             a=jnp.exp(lna),
+            lna=jnp.asarray(lna, dtype=float),
             aH=aH,
             a2rho=jnp.exp(ln_a2rho),
             dkappa=dkappa,
