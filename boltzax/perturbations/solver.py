@@ -24,7 +24,7 @@ import optimistix as optx
 
 from .equations import Layout, derivs_lna, matter_outputs, ncdm_fluid_from_hierarchy
 from .initial import adiabatic_ic
-from .linear_esdirk import esdirk_scan
+from .linear_esdirk import LinearSystem, esdirk_scan
 from .outputs import synchronous_transfers
 
 LNA_END = 0.005  # integrate slightly past a = 1 so that z = 0 is an interior save point
@@ -80,7 +80,7 @@ def solve_mode(k, lna_out, tab, prec):
         if not prec.fixed_steps:
             return _run_adaptive(k, tab, lay, mode, t0, t1, y0, ts, prec)
         g = jnp.sort(jnp.concatenate([jnp.linspace(t0, t1, prec.fixed_steps[phase] + 1), ts]))
-        y1, ys = esdirk_scan(k, tab, lay, mode, g, y0, ts)
+        y1, ys = esdirk_scan(LinearSystem(k, tab, lay, mode), g, y0, ts)
         return ys, y1
 
     ys0, y = run(0, 0, lna_ini, lna_uf, y0)
