@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .classy_pt import PTMixin, check_request
 from .errors import CosmoComputationError, CosmoSevereError, NotImplementedOutputError
 from .params import Request, from_class_dict
 
 # outputs that are computed today; the others raise NotImplementedOutputError at compute()
-IMPLEMENTED_OUTPUTS: set[str] = {"mPk"}
+IMPLEMENTED_OUTPUTS: set[str] = {"mPk", "mTk", "vTk"}
 
 
 class CallableFloat(float):
@@ -48,14 +49,16 @@ def _not_yet(what: str, issue: str):
     return method
 
 
-class Class:
-    """classy-compatible front door. ``set`` parameters (CLASS names), ``compute()``, then query."""
+class Class(PTMixin):
+    """classy-compatible front door. ``set`` parameters (CLASS names), ``compute()``, then query.
+    With ``'non linear': 'PT'`` also CLASS-PT's methods (`classy_pt.PTMixin`)."""
 
     def __init__(self, default: bool = False, precision: str = "default"):
         self._pars: dict = {}
         self._precision = precision
         self._res = None
         self._pk = None
+        self._pt = None
         self._request: Request | None = None
         self.state = False
 
@@ -87,6 +90,7 @@ class Class:
         """Free the computed results (parameters are kept)."""
         self._res = None
         self._pk = None
+        self._pt = None
         self.state = False
 
     def compute(self, level=None) -> None:
@@ -101,16 +105,22 @@ class Class:
                 f"Parameter 'output': {missing} not implemented in boltzax yet "
                 "(C_l land with a later issue); use output='' or 'mPk'"
             )
-        if request.non_linear != "none":
+        if request.non_linear not in ("none", "pt"):
             raise NotImplementedOutputError(f"Parameter 'non_linear' = '{request.non_linear}' not implemented yet")
+        check_request(request)  # non linear = PT needs mPk (classy_pt)
         from .pipeline import compute
 
         res = compute(params, self._precision)
         self._check_finite(res)
-        self._pk = None
+        self._pk = self._pt = None
         if "mPk" in request.output:
             self._pk = self._linear_power(res, request)
         self._res, self._request, self.state = res, request, True
+        try:
+            self._pt_compute()  # CLASS-PT's one-loop pieces (non linear = PT), classy_pt.PTMixin
+        except Exception:
+            self.state = False
+            raise
 
     def _linear_power(self, res, request):
         from .pipeline import linear_power
@@ -288,8 +298,6 @@ class Class:
     raw_cl = _not_yet("raw_cl", "CMB spectra, issue 'CMB C_l'")
     lensed_cl = _not_yet("lensed_cl", "CMB spectra, issue 'CMB C_l'")
     density_cl = _not_yet("density_cl", "not planned yet")
-    get_pk_all = _not_yet("get_pk_all", "issue 5")
-    get_transfer = _not_yet("get_transfer", "issue 5")
     get_perturbations = _not_yet("get_perturbations", "issue 5")
 
     # ----------------------------------------------------------------- linear P(k) (output = mPk)
@@ -302,11 +310,7 @@ class Class:
     def _pk_at(self, which, k, z):
         lp = self._lp()
         k, z = float(k), float(z)
-        if k > self._request.P_k_max * (1 + 1e-9) or k < float(lp.k[0]):
-            raise CosmoSevereError(f"k = {k} 1/Mpc outside the computed range [{float(lp.k[0])}, "
-                                   f"{self._request.P_k_max}] (set 'P_k_max_1/Mpc')")
-        if z < 0 or z > float(lp.z[-1]) + 1e-12:
-            raise CosmoSevereError(f"z = {z} outside the computed range [0, {float(lp.z[-1])}] (set 'z_max_pk')")
+        self._check_kz(k, z)
         f = lp.pk_m if which == "m" else lp.pk_cb
         return float(f(k, z)[0, 0])
 
@@ -320,6 +324,10 @@ class Class:
 
     def pk(self, k, z):
         """P(k, z) [Mpc^3]: the linear spectrum (non_linear = none)."""
+        self._r()
+        if self._pt is not None:
+            raise NotImplementedOutputError("pk(k, z) with non linear = PT (CLASS-PT returns its 96 pieces "
+                                            "there) is not implemented: use get_pk_mult / initialize_output")
         return self.pk_lin(k, z)
 
     def pk_cb(self, k, z):
@@ -349,7 +357,119 @@ class Class:
     sigma8 = property(lambda self: CallableFloat(self._lp().sigma(8.0 / float(self._r().params.h))))
     sigma8_cb = property(lambda self: CallableFloat(self._lp().sigma(8.0 / float(self._r().params.h), cb=True)))
     S8 = property(lambda self: CallableFloat(float(self.sigma8) * np.sqrt(float(self.Omega_m) / 0.3)))
-    pk_mm_real = _not_yet("pk_mm_real", "issue 6: one-loop PT")
-    pk_gg_real = _not_yet("pk_gg_real", "issue 6")
-    pk_gm_real = _not_yet("pk_gm_real", "issue 6")
-    get_pk_mult = _not_yet("get_pk_mult", "issue 6")
+    # pk_mm_real, pk_gm_real, pk_gg_real, get_pk_mult, ...: classy_pt.PTMixin (non linear = PT)
+
+    def get_pk_all(self, k, z, nonlinear=True, cdmbar=False, z_axis_in_k_arr=0, interpolation_kind="cubic"):
+        """P(k, z) [Mpc^3] for arrays of k [1/Mpc] and z with classy's shape rules (scalar z: the shape of k;
+        1-d z with 1-d k: (len(z), len(k)); n-d k: one axis, ``z_axis_in_k_arr``, runs over z).  Linear
+        (non_linear = none); cdmbar selects CDM + baryons."""
+        lp = self._lp()
+        f = lp.pk_cb if cdmbar else lp.pk_m
+
+        def at_z(karr, zz):
+            karr = np.asarray(karr, dtype=float)
+            for kk in (karr.min(initial=np.inf), karr.max(initial=0.0)):
+                if karr.size:
+                    self._check_kz(kk, zz)
+            return np.asarray(f(karr.reshape(-1), float(zz)))[:, 0].reshape(karr.shape)
+
+        if np.ndim(z) == 0:
+            return float(at_z([k], z)[0]) if np.ndim(k) == 0 else at_z(k, z)
+        zarr = np.asarray(z, dtype=float)
+        if zarr.ndim != 1:
+            raise CosmoSevereError("get_pk_all: can only parse one-dimensional z arrays")
+        karr = np.asarray(k, dtype=float)
+        if karr.ndim > 1:
+            kk = np.moveaxis(karr, z_axis_in_k_arr, 0)
+            if len(kk) != len(zarr):
+                raise CosmoSevereError("get_pk_all: mismatching lengths of the z array and the k array's z axis")
+            return np.moveaxis(np.stack([at_z(kk[i], zarr[i]) for i in range(len(zarr))]), 0, z_axis_in_k_arr)
+        return np.stack([at_z(karr, zz) for zz in zarr])
+
+    def _check_kz(self, k, z):
+        lp = self._lp()
+        if k > self._request.P_k_max * (1 + 1e-9) or k < float(lp.k[0]):
+            raise CosmoSevereError(f"k = {k} 1/Mpc outside the computed range [{float(lp.k[0])}, "
+                                   f"{self._request.P_k_max}] (set 'P_k_max_1/Mpc')")
+        if z < 0 or z > float(lp.z[-1]) + 1e-12:
+            raise CosmoSevereError(f"z = {z} outside the computed range [0, {float(lp.z[-1])}] (set 'z_max_pk')")
+
+    # ----------------------------------------------------------------- growth (output = mPk)
+    def scale_dependent_growth_factor_f(self, k, z, h_units=False, nonlinear=False):
+        """f(k, z) = d ln delta_m / d ln a of total matter, k in 1/Mpc (h/Mpc if h_units).  Computed from
+        the perturbation equations at the solved modes (exact derivative); CLASS estimates it from a spline
+        of P(k, z) in z, which differs by ~1e-3 at z = 0 (one-sided spline derivative at the table edge)."""
+        return self._growth(k, z, h_units, nonlinear, cb=False)
+
+    def scale_dependent_growth_factor_f_cb(self, k, z, h_units=False, nonlinear=False):
+        """f(k, z) of CDM + baryons (see scale_dependent_growth_factor_f)."""
+        return self._growth(k, z, h_units, nonlinear, cb=True)
+
+    def _growth(self, k, z, h_units, nonlinear, cb):
+        if nonlinear:
+            raise NotImplementedOutputError("scale-dependent growth of the non-linear spectrum: non_linear not "
+                                            "implemented yet")
+        k = float(k) * (float(self._r().params.h) if h_units else 1.0)
+        self._check_kz(k, float(z))
+        return float(self._lp().growth_rate(k, float(z), cb=cb)[0, 0])
+
+    def scale_independent_f_sigma8(self, z):
+        """f(z) sigma8(z) with the background growth rate f(z) (classy)."""
+        zz = np.atleast_1d(np.asarray(z, dtype=float))
+        out = np.array([self.scale_independent_growth_factor_f(x) * self.sigma(8.0, x, h_units=True) for x in zz])
+        return float(out[0]) if np.ndim(z) == 0 else out.reshape(np.shape(z))
+
+    def effective_f_sigma8(self, z, z_step=0.1):
+        """sigma8(z) f(z) = -(1+z) d sigma8 / dz by classy's finite-difference rule (two-sided with step
+        z_step, reduced near z = 0; one-sided below z_step/10)."""
+        if np.ndim(z):
+            return np.array([self.effective_f_sigma8(x, z_step) for x in np.asarray(z, dtype=float)])
+        s8 = lambda x: self.sigma(8.0, x, h_units=True)  # noqa: E731
+        if z >= z_step:
+            return (s8(z - z_step) - s8(z + z_step)) / (2.0 * z_step) * (1 + z)
+        if z > z_step / 10.0:
+            return (s8(0.0) - s8(2.0 * z)) / (2.0 * z) * (1 + z)
+        z_step /= 10.0
+        return (s8(z) - s8(z + z_step)) / z_step * (1 + z)
+
+    # ----------------------------------------------------------------- transfer functions (mTk, vTk)
+    def get_transfer(self, z=0.0, output_format="class"):
+        """classy's transfer-function table at redshift z: synchronous gauge, normalised to curvature_ini = 1
+        (CLASS's convention), on boltzax's P(k) wavenumbers up to P_k_max: 'k (h/Mpc)', d_g, d_b, d_cdm,
+        d_ur, d_ncdm[i], d_fld, d_m, d_tot, phi, psi (mTk) and t_g, t_b, t_ur, t_ncdm[i], t_fld, t_tot (vTk)."""
+        if output_format != "class":
+            raise NotImplementedOutputError("get_transfer: only output_format='class' is implemented")
+        self._r()
+        req = self._request
+        if not ({"mTk", "vTk"} & set(req.output)):
+            raise CosmoSevereError("get_transfer needs 'mTk' and/or 'vTk' in 'output'")
+        z = float(z)
+        z_max = max(req.z_max_pk, max(req.z_pk))
+        if z < 0 or z > z_max + 1e-12:
+            raise CosmoSevereError(f"get_transfer: z = {z} outside the computed range [0, {z_max}] (set 'z_pk')")
+        from .pipeline import transfer_functions
+        from .precision import get_precision
+
+        k, T = transfer_functions(self._res, get_precision(self._precision), z, req.P_k_max)
+        T = {n: np.asarray(v) for n, v in T.items()}
+        h = float(self._res.params.h)
+        out = {"k (h/Mpc)": np.asarray(k) / h}
+        n_ncdm = T["d_ncdm"].shape[1] if "d_ncdm" in T else 0
+        if "mTk" in req.output:
+            for n in ("d_g", "d_b", "d_cdm", "d_ur"):
+                out[n] = T[n]
+            for i in range(n_ncdm):
+                out[f"d_ncdm[{i}]"] = T["d_ncdm"][:, i]
+            if "d_fld" in T:
+                out["d_fld"] = T["d_fld"]
+            for n in ("d_m", "d_tot", "phi", "psi"):
+                out[n] = T[n]
+        if "vTk" in req.output:
+            for n in ("t_g", "t_b", "t_ur"):
+                out[n] = T[n]
+            for i in range(n_ncdm):
+                out[f"t_ncdm[{i}]"] = T["t_ncdm"][:, i]
+            if "t_fld" in T:
+                out["t_fld"] = T["t_fld"]
+            out["t_tot"] = T["t_tot"]
+        return out

@@ -22,7 +22,7 @@ import interpax
 import jax
 import jax.numpy as jnp
 
-from .perturbations.solver import matter_transfer
+from .perturbations.solver import matter_transfer, matter_transfer_and_growth, transfers
 
 
 def primordial_PR(params, k):
@@ -57,6 +57,30 @@ def transfer_grid(k, z, tab, prec):
     return dm[:, inv], dcb[:, inv]
 
 
+def map_modes(fn, k):
+    """fn(k) for every wavenumber of k (the modes are independent): lax.map, see transfer_grid."""
+    return jax.lax.map(fn, k)
+
+
+def growth_grid(k, z, tab, prec):
+    """delta_m, delta_cb, f_m, f_cb (each (n_k, n_z)) at wavenumbers k [1/Mpc] and redshifts z (any order):
+    the matter contrasts and their scale-dependent growth rates d ln delta / d ln a."""
+    z = jnp.asarray(z, dtype=float)
+    order = jnp.argsort(-z)  # increasing ln a
+    lna = -jnp.log1p(z[order])
+    inv = jnp.argsort(order)
+    out = map_modes(lambda kk: matter_transfer_and_growth(kk, lna, tab, prec), k)
+    return tuple(o[:, inv] for o in out)
+
+
+def transfer_table(k, z, tab, prec):
+    """CLASS's synchronous-gauge transfer functions (perturbations.outputs) at wavenumbers k [1/Mpc] and one
+    redshift z: dict of arrays (n_k,) (d_ncdm, t_ncdm: (n_k, n_ncdm))."""
+    lna = -jnp.log1p(jnp.atleast_1d(jnp.asarray(z, dtype=float)))
+    out = map_modes(lambda kk: transfers(kk, lna, tab, prec), k)
+    return jax.tree_util.tree_map(lambda v: v[:, 0], out)
+
+
 class LinearPk(eqx.Module):
     """Linear P(k, z) tables: ln P of total matter and of CDM+baryons on the solved k grid and z nodes.
 
@@ -69,6 +93,8 @@ class LinearPk(eqx.Module):
     ln_T2_m: jax.Array  # (n_k, n_z) ln(delta_m^2 / k^4)
     ln_T2_cb: jax.Array
     params: Any
+    f_m: Any = None  # (n_k, n_z) scale-dependent growth rate d ln delta_m / d ln a
+    f_cb: Any = None
 
     def _interp(self, tab, k, z):
         k = jnp.atleast_1d(jnp.asarray(k, dtype=float))
@@ -90,6 +116,18 @@ class LinearPk(eqx.Module):
         """Linear CDM+baryon P(k, z) [Mpc^3], shape (len(k), len(z))."""
         return self._interp(self.ln_T2_cb, k, z)
 
+    def growth_rate(self, k, z, cb=False):
+        """Scale-dependent growth rate f(k, z) = d ln delta / d ln a of total matter (or cb), shape
+        (len(k), len(z)); cubic in ln k and z between the solved nodes (CLASS
+        scale_dependent_growth_factor_f)."""
+        k = jnp.atleast_1d(jnp.asarray(k, dtype=float))
+        z = jnp.atleast_1d(jnp.asarray(z, dtype=float))
+        tab = self.f_cb if cb else self.f_m
+        fk = interpax.interp1d(jnp.log(k), jnp.log(self.k), tab, method="cubic")
+        if self.z.shape[0] > 1:
+            return jax.vmap(lambda row: interpax.interp1d(z, self.z, row, method="cubic"))(fk)
+        return jnp.broadcast_to(fk, (k.shape[0], z.shape[0]))
+
     def sigma(self, R, z=0.0, cb=False):
         """sigma(R, z) of total matter (or cb) [R in Mpc] (CLASS fourier_sigmas: top-hat window)."""
         f = self.pk_cb if cb else self.pk_m
@@ -101,9 +139,10 @@ def linear_pk(params, tab, prec, z_nodes, n_k=200, k_min=1e-4, k_max=6.0, r_s=14
     (increasing, static tuple or array)."""
     kg = k_sampling(k_min, k_max, n_k, r_s)
     z = jnp.asarray(z_nodes, dtype=float)
-    dm, dcb = transfer_grid(kg, z, tab, prec)
+    dm, dcb, fm, fcb = growth_grid(kg, z, tab, prec)
     k4 = kg[:, None] ** 4
-    return LinearPk(k=kg, z=z, ln_T2_m=jnp.log(dm**2 / k4), ln_T2_cb=jnp.log(dcb**2 / k4), params=params)
+    return LinearPk(k=kg, z=z, ln_T2_m=jnp.log(dm**2 / k4), ln_T2_cb=jnp.log(dcb**2 / k4), params=params,
+                    f_m=fm, f_cb=fcb)
 
 
 def sigma_R(params, R, pk_fun, k_min=1e-4, k_max=6.0, n=2048):

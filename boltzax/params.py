@@ -22,7 +22,7 @@ import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
 
-from .errors import CosmoSevereError
+from .errors import CosmoSevereError, NotImplementedOutputError
 
 # CLASS v3.4.1 defaults (source/input.c, input_default_params)
 CLASS_DEFAULTS = dict(
@@ -69,7 +69,8 @@ _REQUEST_KEYS = {
     "background_verbose", "thermodynamics_verbose", "perturbations_verbose", "transfer_verbose",
     "primordial_verbose", "harmonic_verbose", "fourier_verbose", "lensing_verbose", "output_verbose",
     "input_verbose", "format", "headers", "k_output_values", "gauge", "ic",
-    "IR resummation", "Bias tracers", "RSD", "AP", "Omfid", "cb",
+    "IR resummation", "Bias tracers", "RSD", "AP", "Omfid", "cb", "PNG", "FFTLog mode", "Input Pk",
+    "no-wiggle", "alpha_rs", "PT_k_max_h/Mpc",
 }
 _PHYSICS_KEYS = {
     "h", "H0", "100*theta_s", "omega_b", "Omega_b", "omega_cdm", "Omega_cdm", "A_s", "ln10^{10}A_s",
@@ -167,6 +168,21 @@ class Request:
     z_pk: tuple[float, ...] = (0.0,)
     z_max_pk: float = 0.0
     non_linear: str = "none"
+    pt: "PTOptions | None" = None  # CLASS-PT options, set when non_linear == "pt"
+
+
+@dataclasses.dataclass(frozen=True)
+class PTOptions:
+    """CLASS-PT's options of ``non linear = PT`` (source/input.c of CLASS-PT e02293a), with its defaults:
+    IR resummation, bias tracers and cb on, RSD off; 'AP' is read only when RSD is on and then defaults to
+    on (CLASS-PT re-reads the RSD string when 'AP' is absent); 'Omfid' 0.31."""
+
+    ir_resum: bool = True
+    bias: bool = True
+    rsd: bool = False
+    ap: bool = False
+    Omfid: float = 0.31
+    cb: bool = True
 
 
 def _float(name: str, value) -> float:
@@ -379,18 +395,73 @@ def _request(p: dict) -> Request:
         pkmax = _float("P_k_max_h/Mpc", p["P_k_max_h/Mpc"]) * h
     z_pk = tuple(_floats("z_pk", p.get("z_pk", "0")))
     z_max_pk = max(_float("z_max_pk", p.get("z_max_pk", 0.0)), max(z_pk))
+    _exclusive(p, ("non_linear", "non linear"))
     nl = str(p.get("non_linear", p.get("non linear", "none"))).strip().lower()
     if nl in ("", "no", "none"):
         nl = "none"
     if nl not in ("none", "halofit", "hmcode", "pt"):
         raise CosmoSevereError(f"Parameter 'non_linear' = '{nl}': allowed none, halofit, hmcode, PT")
     modes = tuple(_output_list(p.get("modes", "s")))
+    pt = _pt_options(p, nl == "pt")
     return Request(
         output=output, lensing=lensing, modes=modes,
         l_max_scalars=int(_float("l_max_scalars", p.get("l_max_scalars", 2500))),
         l_max_tensors=int(_float("l_max_tensors", p.get("l_max_tensors", 500))),
-        P_k_max=pkmax, z_pk=z_pk, z_max_pk=z_max_pk, non_linear=nl,
+        P_k_max=pkmax, z_pk=z_pk, z_max_pk=z_max_pk, non_linear=nl, pt=pt,
     )
+
+
+_YES = ("yes", "y", "true", "1")
+_NO = ("no", "n", "false", "0")
+
+
+def _yes_no(p: dict, name: str, default: bool) -> bool:
+    """A CLASS-PT switch ('Yes'/'No', any case; also booleans). Anything else is an error (CLASS-PT itself
+    reads any string without 'N' as yes)."""
+    if name not in p:
+        return default
+    v = p[name]
+    s = str(v).strip().lower()
+    if isinstance(v, bool) or s in _YES + _NO:
+        return bool(v) if isinstance(v, bool) else s in _YES
+    raise CosmoSevereError(f"Parameter '{name}' = '{v}': expected 'Yes' or 'No'")
+
+
+def _pt_options(p: dict, active: bool) -> "PTOptions | None":
+    """CLASS-PT's option names (values checked even when 'non linear' is not PT; used only with PT).
+    Options boltzax does not implement raise NotImplementedOutputError for non-default values."""
+    ir = _yes_no(p, "IR resummation", True)
+    bias = _yes_no(p, "Bias tracers", True)
+    cb = _yes_no(p, "cb", True)
+    rsd = _yes_no(p, "RSD", False)
+    ap = _yes_no(p, "AP", True) if rsd else False  # CLASS-PT: AP read only with RSD (absent -> on)
+    if not rsd and "AP" in p:
+        _yes_no(p, "AP", False)  # still validate the value
+    Omfid = _float("Omfid", p.get("Omfid", 0.31))
+    if not 0.0 < Omfid <= 1.0:
+        raise CosmoSevereError(f"Parameter 'Omfid' = {Omfid} outside the allowed range (0, 1]")
+    if _yes_no(p, "PNG", False):
+        raise NotImplementedOutputError("Parameter 'PNG' = Yes: primordial non-Gaussianity pieces (48-95) "
+                                        "are not implemented in boltzax")
+    if _yes_no(p, "no-wiggle", False):
+        raise NotImplementedOutputError("Parameter 'no-wiggle' = Yes is not implemented in boltzax")
+    if "FFTLog mode" in p:
+        mode = str(p["FFTLog mode"]).strip()
+        # CLASS-PT: a string containing 'F' (Fast) -> 128 nodes, 'P' (Precise) -> 512, anything else -> 256
+        if "F" in mode or "P" in mode:
+            raise NotImplementedOutputError(f"Parameter 'FFTLog mode' = '{mode}': only the default 256-node "
+                                            "FFTLog ('Normal') is implemented in boltzax")
+    if "Input Pk" in p and str(p["Input Pk"]).strip():
+        raise NotImplementedOutputError("Parameter 'Input Pk' (replacing the linear spectrum from a file) is "
+                                        "not implemented in boltzax")
+    if "alpha_rs" in p and _float("alpha_rs", p["alpha_rs"]) != 1.0:
+        raise NotImplementedOutputError("Parameter 'alpha_rs' != 1 (BAO rescaling) is not implemented in boltzax")
+    if "PT_k_max_h/Mpc" in p and _float("PT_k_max_h/Mpc", p["PT_k_max_h/Mpc"]) != 100.0:
+        raise NotImplementedOutputError("Parameter 'PT_k_max_h/Mpc' != 100 (CLASS-PT's default) is not "
+                                        "implemented in boltzax")
+    if not active:
+        return None
+    return PTOptions(ir_resum=ir, bias=bias, rsd=rsd, ap=ap, Omfid=Omfid, cb=cb)
 
 
 def default_params(**class_inputs) -> CosmoParams:

@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import optimistix as optx
 
 from .background import Background, background_solve
-from .fourier import linear_pk
+from .fourier import k_sampling, linear_pk, transfer_table
 from .perturbations import tables_from_boltzax
 from .params import CosmoParams
 from .precision import Precision, get_precision
@@ -89,9 +89,25 @@ def linear_power(res: Results, precision: Precision, z_nodes: tuple, k_max: floa
     increasing redshifts ``z_nodes`` (static tuple).  Pure and differentiable in ``res`` (the BAO-aware k
     sampling follows the computed r_s(z_drag))."""
     pp = precision.perturbations
-    tab = tables_from_boltzax(res.background, res.thermo, pp, pp.n_q_ncdm, res.params.cs2_fld)
+    tab = perturbation_tables(res, pp)
     return linear_pk(res.params, tab, pp, z_nodes, n_k=precision.pk_n_k, k_min=precision.pk_k_min,
                      k_max=k_max, r_s=res.thermo.rs_d)
 
 
-__all__ = ["Results", "compute", "linear_power", "solve_h_from_theta_s", "Thermo"]
+def perturbation_tables(res: Results, pp):
+    """The `PertTables` the perturbation equations read, from computed ``res`` (PerturbationPrecision pp)."""
+    return tables_from_boltzax(res.background, res.thermo, pp, None, res.params.cs2_fld)
+
+
+@functools.partial(jax.jit, static_argnames=("precision",))
+def transfer_functions(res: Results, precision: Precision, z, k_max: float = 1.0):
+    """CLASS's synchronous-gauge transfer functions at redshift z (classy get_transfer; normalised to
+    curvature_ini = 1, i.e. eta -> 1 on super-horizon scales) on ``precision.pk_n_k`` wavenumbers from
+    ``precision.pk_k_min`` to k_max [1/Mpc] (the P(k) sampling).  Returns (k [1/Mpc], dict of arrays)."""
+    pp = precision.perturbations
+    kg = k_sampling(precision.pk_k_min, k_max, precision.pk_n_k, res.thermo.rs_d)
+    return kg, transfer_table(kg, z, perturbation_tables(res, pp), pp)
+
+
+__all__ = ["Results", "compute", "linear_power", "perturbation_tables", "solve_h_from_theta_s", "Thermo",
+           "transfer_functions"]

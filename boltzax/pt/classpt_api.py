@@ -24,7 +24,8 @@ switches        `IR resummation` -> ir_resum, `AP` -> ap, `RSD` -> rsd (rsd=Fals
                 real-space code path, untested: no reference run); `Bias tracers` always on
 ==============  =====================================================================
 
-Wiring sketch (classy_api.Class, after the linear P(k) exists)::
+Wired into `boltzax.Class` (``'non linear': 'PT'``) by `boltzax.classy_pt`, which follows this sketch
+with boltzax's own linear P_cb solved at CLASS's k grid::
 
     from boltzax.pt import classpt_api as cpt
     kpt = cpt.pt_k_grid(tau0, rs_rec, h)
@@ -116,7 +117,7 @@ def pt_k_grid(tau0, rs_rec, h, k_max_h=PT_K_MAX_H):
     return np.array(ks)
 
 
-def tau_interpolation_quirk(background, z_pk, stepsize=0.1, boost_fraction=0.9):
+def tau_interpolation_quirk(background, z_pk, stepsize=0.1, boost_fraction=0.9, z_max=None):
     """(c_z, l_z) of CLASS-PT's time interpolation of ln P (see module docstring).
 
     CLASS's source time sampling for an mPk-only run (perturbations.c,
@@ -126,10 +127,12 @@ def tau_interpolation_quirk(background, z_pk, stepsize=0.1, boost_fraction=0.9):
     formula with the k-direction table gives ln P = a lnP_i + b lnP_i+1 - (a b/2) Delta^2 y''(k)
     (since a^3 - a + b^3 - b = -3ab).  c_z = a b Delta^2/2; l_z = 2 (a ln D_i + b ln D_i+1 - ln D)
     is the error of the linear interpolation itself (scale-independent growth D).
-    `background`: a boltzax Background (tau_of_z, z_of_tau, H_of_z, growth_D, conformal_age)."""
+    `background`: a boltzax Background (tau_of_z, z_of_tau, H_of_z, growth_D, conformal_age);
+    `z_max`: CLASS's z_max_pk when larger than max(z_pk) (default max(z_pk))."""
     bg = background
     tau0 = float(bg.conformal_age)
-    tau = float(bg.tau_of_z(max(z_pk) + 1.0))
+    z_max = max(z_pk) if z_max is None else max(float(z_max), max(z_pk))
+    tau = float(bg.tau_of_z(z_max + 1.0))
     taus = [tau]
     while tau < tau0:
         z = float(bg.z_of_tau(tau))
@@ -212,8 +215,11 @@ def pk_mult_from_nodes(comp_h, h, k_mpc, tau0, rs_rec, ap=True):
     damp = np.ones((48, kpt.size))
     damp[29] = np.exp(-((kpt / 3.0) ** 4))  # CLASS-PT: 4_dd x exp(-(k/3)^4), k in 1/Mpc
     s1 = s1 * damp
-    raw = jnp.log(_OFF[:, None] + _SIGN[:, None] * s1)
-    out = _SIGN[:, None] * (jnp.exp(raw @ W2.T) - _OFF[:, None])
+    # pieces not computed (identically zero: the RSD pieces with rsd=False) stay zero; without this the
+    # offset-free counterterms 11-13 would give ln(0)
+    live = jnp.any(s1 != 0.0, axis=1)[:, None]
+    raw = jnp.log(jnp.where(live, _OFF[:, None] + _SIGN[:, None] * s1, 1.0))
+    out = jnp.where(live, _SIGN[:, None] * (jnp.exp(raw @ W2.T) - _OFF[:, None]), 0.0)
     return jnp.concatenate([out, jnp.zeros((48, out.shape[1]))])
 
 
