@@ -1,7 +1,8 @@
 """Command line: ``boltzax run [FILE.ini] [--output DIR] [--precision fast|default|high]``.
 
-Without an .ini file it computes the default cosmology (Planck 2018 best fit, one 0.06 eV neutrino),
-prints derived parameters and timings, and writes CLASS-format tables plus a PNG figure to DIR.
+Without an .ini file it computes the default cosmology (Planck 2018 best fit, one 0.06 eV neutrino) with
+``output = mPk``, prints derived parameters, sigma8 and timings, and writes CLASS-format tables plus a PNG
+figure (background, x_e, visibility and, with mPk, the linear P(k) at z = 0 and 1) to DIR.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ def _run(args) -> int:
     from .errors import CosmoError
     from .params import PLANCK18
 
-    inputs = io.read_ini(args.ini) if args.ini else dict(PLANCK18)
+    inputs = io.read_ini(args.ini) if args.ini else dict(PLANCK18, output="mPk", z_max_pk=1.0)
     root = os.path.splitext(os.path.basename(args.ini))[0] + "_" if args.ini else "boltzax_"
     os.makedirs(args.output, exist_ok=True)
     _log(f"input: {args.ini or 'default cosmology (Planck 2018 + one 0.06 eV neutrino)'}")
@@ -54,6 +55,10 @@ def _run(args) -> int:
     print("-" * 38)
     for k, v in derived.items():
         print(f"{k:<22}{v:>16.8g}")
+    has_pk = "mPk" in str(inputs.get("output", ""))
+    if has_pk:
+        for n in ("sigma8", "sigma8_cb", "S8"):
+            print(f"{n:<22}{float(getattr(cosmo, n)):>16.8g}")
     print("-" * 38)
     print(f"{'first call (compile)':<22}{t_first:>14.3f} s")
     print(f"{'warm call':<22}{t_warm:>14.3f} s")
@@ -65,20 +70,20 @@ def _run(args) -> int:
     io.write_table(os.path.join(args.output, root + "thermodynamics.dat"), th, io.THERMO_HEADER)
     io.write_parameters(os.path.join(args.output, root + "parameters.ini"), derived, inputs)
     png = os.path.join(args.output, root + "summary.png")
-    _plot(bg, th, png)
+    _plot(bg, th, png, cosmo if has_pk else None)
     for f in ("background.dat", "thermodynamics.dat", "parameters.ini", "summary.png"):
         _log(f"wrote {os.path.join(args.output, root + f)}")
     return 0
 
 
-def _plot(bg: dict, th: dict, path: str) -> None:
+def _plot(bg: dict, th: dict, path: str, cosmo=None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
 
-    fig, ax = plt.subplots(1, 3, figsize=(15, 4.2))
+    fig, ax = plt.subplots(1, 4 if cosmo is not None else 3, figsize=(20 if cosmo is not None else 15, 4.2))
     z = np.asarray(bg["z"])
     m = (z > 0) & (z < 1e4)
     ax[0].loglog(1 + z[m], bg["H [1/Mpc]"][m], label="H [1/Mpc]")
@@ -98,6 +103,16 @@ def _plot(bg: dict, th: dict, path: str) -> None:
     ax[2].set_xlabel("z")
     ax[2].set_ylabel(r"visibility $g$ [1/Mpc]")
     ax[2].set_title("visibility function")
+    if cosmo is not None:
+        P, k, zs = cosmo.get_pk_and_k_and_z(nonlinear=False)
+        h = float(cosmo.h)
+        for z in (0.0, 1.0):
+            if z <= zs.max():
+                ax[3].loglog(k / h, cosmo.get_pk_all(k, z, nonlinear=False) * h**3, label=f"z = {z:g}")
+        ax[3].set_xlabel("k [h/Mpc]")
+        ax[3].set_ylabel(r"$P_{\rm lin}(k)$ [(Mpc/h)$^3$]")
+        ax[3].set_title(f"linear matter power spectrum, sigma8 = {float(cosmo.sigma8):.4f}")
+        ax[3].legend()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
