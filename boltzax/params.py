@@ -76,7 +76,7 @@ _PHYSICS_KEYS = {
     "h", "H0", "100*theta_s", "omega_b", "Omega_b", "omega_cdm", "Omega_cdm", "A_s", "ln10^{10}A_s",
     "ln_A_s_1e10", "n_s", "alpha_s", "k_pivot", "tau_reio", "z_reio", "N_ur", "Omega_ur", "omega_ur", "N_ncdm",
     "m_ncdm", "T_ncdm", "deg_ncdm", "Omega_k", "Omega_Lambda", "Omega_fld", "w0_fld", "wa_fld",
-    "cs2_fld", "YHe", "T_cmb", "r", "n_t", "N_eff",
+    "cs2_fld", "YHe", "T_cmb", "r", "n_t", "N_eff", "use_ppf", "c_gamma_over_c_fld",
 }
 KNOWN_KEYS = _REQUEST_KEYS | _PHYSICS_KEYS
 
@@ -227,6 +227,12 @@ def from_class_dict(d: dict) -> tuple[CosmoParams, Request]:
     if unknown:
         raise CosmoSevereError(f"Unknown parameter(s) {unknown}: not read by boltzax (nor by CLASS)")
     D = CLASS_DEFAULTS
+    # the dark-energy fluid's perturbations: CLASS's default PPF scheme with c_Gamma/c_fld = 0.4 only
+    if str(p.get("use_ppf", "yes")).strip().lower() not in ("yes", "y", "true", "1"):
+        raise NotImplementedOutputError("Parameter 'use_ppf' = no (a plain fluid) is not implemented; "
+                                        "boltzax perturbs w0/wa dark energy with CLASS's PPF scheme (use_ppf = yes)")
+    if "c_gamma_over_c_fld" in p and _float("c_gamma_over_c_fld", p["c_gamma_over_c_fld"]) != 0.4:
+        raise NotImplementedOutputError("Parameter 'c_gamma_over_c_fld': only CLASS's default 0.4 is implemented")
 
     # --- Hubble rate: h, H0 or 100*theta_s
     which = _exclusive(p, ("h", "H0", "100*theta_s"))

@@ -87,3 +87,13 @@ def test_params_is_a_pytree():
     q = jax.tree_util.tree_unflatten(tree, leaves)
     assert q.n_ncdm == 1 and float(q.N_ur) == pytest.approx(2.0328)
     assert float(jax.grad(lambda pp: pp.h * pp.omega_b)(p).h) == pytest.approx(float(p.omega_b))
+
+
+def test_ppf_options():
+    """CLASS's PPF scheme (use_ppf = yes, c_gamma_over_c_fld = 0.4) is accepted; the plain fluid is refused
+    with an error naming the parameter."""
+    base = {"Omega_Lambda": 0.0, "w0_fld": -0.9, "wa_fld": 0.1}
+    from_class_dict(dict(base, use_ppf="yes", c_gamma_over_c_fld=0.4))
+    for bad in ({"use_ppf": "no"}, {"c_gamma_over_c_fld": 0.5}):
+        with pytest.raises(CosmoSevereError, match=list(bad)[0]):
+            from_class_dict(dict(base, **bad))
