@@ -21,6 +21,8 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install -q -e ".[oracle]"
 	$(BIN)/python bench/bench_background.py
+	$(BIN)/python bench/bench_pk.py
+	$(BIN)/python bench/bench_pt.py
 
 reference: $(STAMP)
 	$(BIN)/python -m pip install -q -e ".[oracle]"

@@ -45,21 +45,19 @@ def k_sampling(k_min, k_max, n_k, r_s=147.0, n_log=8.0, n_bao=10.0, k_bao_max=0.
 def transfer_grid(k, z, tab, prec):
     """delta_m, delta_cb (n_k, n_z) at wavenumbers k [1/Mpc] and redshifts z (any order).
 
-    Modes are mapped sequentially (lax.map).  A vmap over k (lockstep, which the fixed-grid solver
-    allows) deadlocks XLA's CPU runtime with jaxlib 0.10.2 for batches >= 4 (every worker thread
-    asleep in block_until_ready; reproduced with batch_size 4, 5, 10; not with 1-3): see CHANGELOG.md."""
+    All modes are integrated in lockstep (the fixed-step solver is batched over k, the batch being the
+    trailing, vectorised axis of every array in the integrator: perturbations/linear_esdirk.py)."""
     z = jnp.asarray(z, dtype=float)
     order = jnp.argsort(-z)  # increasing ln a
     lna = -jnp.log1p(z[order])
     inv = jnp.argsort(order)
-    f = lambda kk: matter_transfer(kk, lna, tab, prec)  # noqa: E731
-    dm, dcb = jax.lax.map(f, k)
+    dm, dcb = matter_transfer(jnp.atleast_1d(jnp.asarray(k, dtype=float)), lna, tab, prec)
     return dm[:, inv], dcb[:, inv]
 
 
 def map_modes(fn, k):
-    """fn(k) for every wavenumber of k (the modes are independent): lax.map, see transfer_grid."""
-    return jax.lax.map(fn, k)
+    """fn(k) for every wavenumber of k, all modes in lockstep (fn accepts an array of wavenumbers)."""
+    return fn(jnp.atleast_1d(jnp.asarray(k, dtype=float)))
 
 
 def growth_grid(k, z, tab, prec):

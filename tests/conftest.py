@@ -25,3 +25,18 @@ def reference():
         return cache[name]
 
     return get
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _release_compiled_code():
+    """Drop JAX's in-memory executables after every test module.  Each compiled XLA:CPU program maps its
+    code into the process (~5000 memory mappings for one P(k) solve), and an xdist worker that keeps every
+    module's programs reaches the kernel's vm.max_map_count (65530): the next compilation then aborts.
+    Later modules reload what they need from the persistent compilation cache."""
+    yield
+    import gc
+
+    import jax
+
+    jax.clear_caches()
+    gc.collect()

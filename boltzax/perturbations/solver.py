@@ -24,7 +24,7 @@ import optimistix as optx
 
 from .equations import Layout, derivs_lna, matter_outputs, ncdm_fluid_from_hierarchy
 from .initial import adiabatic_ic
-from .linear_esdirk import LinearSystem, esdirk_scan
+from .linear_esdirk import esdirk_scan
 from .outputs import synchronous_transfers
 
 LNA_END = 0.005  # integrate slightly past a = 1 so that z = 0 is an interior save point
@@ -51,51 +51,70 @@ def _run_adaptive(k, tab, lay, mode, t0, t1, y0, ts, prec):
 def solve_mode(k, lna_out, tab, prec):
     """State y(k) at the output ln a values lna_out (increasing, <= LNA_END); returns (ys, layout, phase):
     phase (int, per output) is the integration phase 0..3 the output falls in, whose equation mode is
-    ``phase_modes(prec, layout)[phase]``."""
+    ``phase_modes(prec, layout)[phase]``.  k is one wavenumber, or an array (n_k,) of them integrated in
+    lockstep (the fixed-step integrator is batched over modes); ys is then (n_k, n_out, n_y) and phase
+    (n_k, n_out)."""
+    k = jnp.asarray(k, dtype=float)
+    if k.ndim == 0:
+        ys, lay, phase = solve_mode(k[None], lna_out, tab, prec)
+        return ys[0], lay, phase[0]
     lay = layout(prec, tab)
-    tau_ini = jnp.minimum(prec.k_tau_ini / k, prec.tau_ini_max)
-    lna_ini = tab.lna_of_tau(tau_ini)
-    bg0 = dict(tab.at(lna_ini), tau=tau_ini)
-    y0 = adiabatic_ic(k, tau_ini, bg0, lay)
 
-    tau_end = tab.tau_of_lna(LNA_END)
+    def setup(k):  # one mode: initial state and switch times
+        tau_ini = jnp.minimum(prec.k_tau_ini / k, prec.tau_ini_max)
+        lna_ini = tab.lna_of_tau(tau_ini)
+        bg0 = dict(tab.at(lna_ini), tau=tau_ini)
+        y0 = adiabatic_ic(k, tau_ini, bg0, lay)
 
-    def lna_of(tau):  # switch times after the end of the integration are clipped to it (no extrapolation)
-        return tab.lna_of_tau(jnp.minimum(tau, tau_end))
+        tau_end = tab.tau_of_lna(LNA_END)
 
-    tau_rsa = jnp.maximum(prec.rsa_k_tau / k, tab.tau_fs)
-    lna_sw = jnp.minimum(lna_of(tau_rsa), LNA_END - 1e-3)
-    if prec.ur_fluid:
-        # CLASS ur_fluid_trigger_tau_over_tau_k = 30 < 45: the fluid phase always precedes the RSA
-        lna_uf = jnp.minimum(lna_of(prec.ufa_k_tau / k), lna_sw - 1e-6)
-    else:
-        lna_uf = lna_sw - 1e-6
-    # CLASS ncdm_fluid_trigger_tau_over_tau_k = 31: between the ur fluid switch and the RSA
-    lna_fa = jnp.clip(lna_of(prec.ncdmfa_k_tau / k), lna_uf, lna_sw)
+        def lna_of(tau):  # switch times after the end of the integration are clipped to it (no extrapolation)
+            return tab.lna_of_tau(jnp.minimum(tau, tau_end))
+
+        tau_rsa = jnp.maximum(prec.rsa_k_tau / k, tab.tau_fs)
+        lna_sw = jnp.minimum(lna_of(tau_rsa), LNA_END - 1e-3)
+        if prec.ur_fluid:
+            # CLASS ur_fluid_trigger_tau_over_tau_k = 30 < 45: the fluid phase always precedes the RSA
+            lna_uf = jnp.minimum(lna_of(prec.ufa_k_tau / k), lna_sw - 1e-6)
+        else:
+            lna_uf = lna_sw - 1e-6
+        # CLASS ncdm_fluid_trigger_tau_over_tau_k = 31: between the ur fluid switch and the RSA
+        lna_fa = jnp.clip(lna_of(prec.ncdmfa_k_tau / k), lna_uf, lna_sw)
+        return y0, lna_ini, lna_uf, lna_fa, lna_sw
+
+    y0, lna_ini, lna_uf, lna_fa, lna_sw = jax.vmap(setup)(k)
     _, ufa, _, rsa = phase_modes(prec, lay)
     fa = rsa - 2
 
     def run(phase, mode, t0, t1, y0):
-        ts = jnp.clip(lna_out, t0, t1)
+        t0, t1 = (jnp.broadcast_to(t, k.shape) for t in (t0, t1))
+        ts = jnp.clip(lna_out[None, :], t0[:, None], t1[:, None])
         if not prec.fixed_steps:
-            return _run_adaptive(k, tab, lay, mode, t0, t1, y0, ts, prec)
-        g = jnp.sort(jnp.concatenate([jnp.linspace(t0, t1, prec.fixed_steps[phase] + 1), ts]))
-        y1, ys = esdirk_scan(LinearSystem(k, tab, lay, mode), g, y0, ts)
+            # sequential over modes (lax.map): a vmapped diffrax solve batches LAPACK's getrf, which can
+            # deadlock jaxlib 0.10's CPU runtime (CHANGELOG.md, session 3)
+            return jax.lax.map(lambda a: _run_adaptive(a[0], tab, lay, mode, *a[1:], prec), (k, t0, t1, y0, ts))
+        n = prec.fixed_steps[phase]
+        g = jax.vmap(lambda a, b, tt: jnp.sort(jnp.concatenate([jnp.linspace(a, b, n + 1), tt])))(t0, t1, ts)
+        y1, ys = esdirk_scan(k, tab, lay, mode, g, y0, ts)
         return ys, y1
 
     ys0, y = run(0, 0, lna_ini, lna_uf, y0)
     ys1, y = run(1, ufa, lna_uf, lna_fa, y)
     if fa:
-        # initialise the fluid variables from the momentum hierarchy (CLASS perturbations_vector_init)
-        yc, psi = lay.split(y)
-        fl = ncdm_fluid_from_hierarchy(psi, k, dict(tab.at(lna_fa), tau=tab.tau_of_lna(lna_fa)))
-        y = lay.join(yc.at[lay.i_fa:lay.i_fld].set(fl.reshape(-1)), psi)
+        def fluid_init(k, y, lna_fa):
+            # initialise the fluid variables from the momentum hierarchy (CLASS perturbations_vector_init)
+            yc, psi = lay.split(y)
+            fl = ncdm_fluid_from_hierarchy(psi, k, dict(tab.at(lna_fa), tau=tab.tau_of_lna(lna_fa)))
+            return lay.join(yc.at[lay.i_fa:lay.i_fld].set(fl.reshape(-1)), psi)
+
+        y = jax.vmap(fluid_init)(k, y, lna_fa)
     ys2, y = run(2, ufa + fa, lna_fa, lna_sw, y)
     ys3, _ = run(3, 2 + fa, lna_sw, LNA_END, y)
-    c = lambda x: x[:, None]  # noqa: E731
-    ys = jnp.where(c(lna_out <= lna_uf), ys0, jnp.where(c(lna_out <= lna_fa), ys1,
-                                                         jnp.where(c(lna_out <= lna_sw), ys2, ys3)))
-    phase = jnp.where(lna_out <= lna_uf, 0, jnp.where(lna_out <= lna_fa, 1, jnp.where(lna_out <= lna_sw, 2, 3)))
+    lo = lna_out[None, :]
+    uf, fa_, sw = lna_uf[:, None], lna_fa[:, None], lna_sw[:, None]
+    c = lambda x: x[..., None]  # noqa: E731
+    ys = jnp.where(c(lo <= uf), ys0, jnp.where(c(lo <= fa_), ys1, jnp.where(c(lo <= sw), ys2, ys3)))
+    phase = jnp.where(lo <= uf, 0, jnp.where(lo <= fa_, 1, jnp.where(lo <= sw, 2, 3)))
     return ys, lay, phase
 
 
@@ -108,7 +127,10 @@ def phase_modes(prec, lay):
 
 
 def _outputs_by_phase(fn, k, lna_out, ys, phase, tab, prec, lay):
-    """fn(y, k, bg, lay, mode) at every output, with the mode of the phase each output falls in."""
+    """fn(y, k, bg, lay, mode) at every output, with the mode of the phase each output falls in (k: one
+    wavenumber or an array of them, as returned by solve_mode)."""
+    if jnp.ndim(k):
+        return jax.vmap(lambda kk, y, ph: _outputs_by_phase(fn, kk, lna_out, y, ph, tab, prec, lay))(k, ys, phase)
     modes = phase_modes(prec, lay)
 
     def out(x, y, ph):
