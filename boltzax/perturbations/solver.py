@@ -1,4 +1,4 @@
-"""Integration of the scalar perturbations for one wavenumber (vmap it over k).
+"""Integration of the scalar perturbations for a batch of wavenumbers, in lockstep (one fixed-step scan).
 
 Independent variable x = ln a.  Each mode starts at tau_ini = min(k_tau_ini / k, tau_max_ini) (super-horizon,
 radiation era) from the adiabatic series (initial.py) and is integrated in three phases: the full Boltzmann
