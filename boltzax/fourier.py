@@ -51,7 +51,7 @@ def transfer_grid(k, z, tab, prec):
     order = jnp.argsort(-z)  # increasing ln a
     lna = -jnp.log1p(z[order])
     inv = jnp.argsort(order)
-    dm, dcb = matter_transfer(jnp.atleast_1d(jnp.asarray(k, dtype=float)), lna, tab, prec)
+    dm, dcb = map_modes(lambda kk: matter_transfer(kk, lna, tab, prec), k)
     return dm[:, inv], dcb[:, inv]
 
 

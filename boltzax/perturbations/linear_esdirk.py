@@ -525,14 +525,13 @@ def esdirk_scan(k, tab, lay, mode, grid, y0, ts, tableau="Kvaerno5"):
                              (True, True), nt * nb)
         return {key: v.reshape(v.shape[:-1] + (nt, nb)) for key, v in raw.items()}
 
-    def f_one(kk, x, y):
-        bg = tab.at(x)
-        return derivs_full(y, kk, bg, lay, mode) / bg["aH"]
+    def rhs_one(kk, xx, yy, tb):  # A(x) y of one mode (d/d ln a)
+        bg = tb.at(xx)
+        return derivs_full(yy, kk, bg, lay, mode) / bg["aH"]
 
     def rhs_batch(k, x, y, tab):  # A(x) y for the batch, (n_y, B)
-        fn = lambda kk, xx, yy, tb: derivs_full(yy, kk, tb.at(xx), lay, mode) / tb.at(xx)["aH"]  # noqa: E731
         flags = (True, True, True, jax.tree_util.tree_map(lambda _: False, tab))
-        return _trailing_vmap(fn, (k, x, y, tab), flags, k.shape[0])
+        return _trailing_vmap(rhs_one, (k, x, y, tab), flags, k.shape[0])
 
     @jax.custom_jvp
     def stage_solve(fac, one, r, hg, k, x, tab):
@@ -585,7 +584,7 @@ def esdirk_scan(k, tab, lay, mode, grid, y0, ts, tableau="Kvaerno5"):
         return (Y, f_last, outs), None
 
     yT = y0.T
-    f0 = _trailing_vmap(f_one, (k, grid[:, 0], yT), (True, True, True), k.shape[0])
+    f0 = rhs_batch(k, grid[:, 0], yT, tab)
     outs0 = jnp.zeros((ts.shape[1],) + yT.shape, yT.dtype)
     gT = grid.T
     # reverse mode: each step is recomputed in the backward pass (jax.checkpoint), so the memory of a
