@@ -56,7 +56,7 @@ import jax.extend.core as jex_core
 import jax.numpy as jnp
 import numpy as np
 
-from .equations import derivs_core, metric, ncdm_block, ncdm_qk_eps
+from .equations import derivs_core, derivs_lna, metric, ncdm_block, ncdm_qk_eps
 
 
 def _tableau(name="Kvaerno5"):
@@ -108,21 +108,6 @@ def _metric_rows(k, bg, lay, mode):
     psi0 = jnp.zeros(lay.ncdm_shape)
     _, vjp = jax.vjp(lambda yc, ps: metric(yc, ps, k, bg, lay, mode), yc0, psi0)
     return jax.vmap(vjp)(jnp.eye(lay.n_metric))
-
-
-def derivs_full(y, k, bg, lay, mode):
-    """d y / d tau of the whole state, written through the same maps as the solver uses."""
-    yc, psi = lay.split(y)
-    m = metric(yc, psi, k, bg, lay, mode)
-    dyc = derivs_core(yc, m, k, bg, lay, mode)
-    if not lay.n_ncdm:
-        return dyc
-    if not _ncdm_active(lay, mode):
-        return lay.join(dyc, jnp.zeros(lay.ncdm_shape))
-    qke = ncdm_qk_eps(k, bg)
-    dl = jnp.broadcast_to(bg["dlnf0_ncdm"], qke.shape)
-    dpsi = jax.vmap(jax.vmap(lambda p, qk, d: ncdm_block(p, m, qk, d, bg["tau"], k, bg["K"])))(psi, qke, dl)
-    return lay.join(dyc, dpsi)
 
 
 # --------------------------------------------------------------- batching with a trailing batch axis
@@ -525,9 +510,8 @@ def esdirk_scan(k, tab, lay, mode, grid, y0, ts, tableau="Kvaerno5"):
                              (True, True), nt * nb)
         return {key: v.reshape(v.shape[:-1] + (nt, nb)) for key, v in raw.items()}
 
-    def rhs_one(kk, xx, yy, tb):  # A(x) y of one mode (d/d ln a)
-        bg = tb.at(xx)
-        return derivs_full(yy, kk, bg, lay, mode) / bg["aH"]
+    def rhs_one(kk, xx, yy, tb):  # A(x) y of one mode (d/d ln a): the maps that _raw linearises
+        return derivs_lna(xx, yy, kk, tb, lay, mode)
 
     def rhs_batch(k, x, y, tab):  # A(x) y for the batch, (n_y, B)
         flags = (True, True, True, jax.tree_util.tree_map(lambda _: False, tab))
