@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 
 from .perturbations import PerturbationPrecision
+from .perturbations.sampling import KSamplingRule
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,6 +37,21 @@ class ThermoPrecision:
 
 
 @dataclasses.dataclass(frozen=True)
+class SourcePrecision:
+    """CMB source functions (perturbations/sources.py, sampling.py; CLASS precisions.h names in comments)."""
+
+    l_max_scalars: int = 2500  # l_max the k sampling serves (CLASS l_max_scalars; k_max = 1.8 l_max / tau0)
+    n_k: int = 0  # static number of k nodes; 0: length of CLASS's list at the fiducial point (530 at 2500)
+    k_rule: KSamplingRule = KSamplingRule()  # CLASS's k-list parameters (k_step_sub, k_step_super, ...)
+    n_tau: int = 600  # static number of source times (CLASS: ~600, cosmology dependent)
+    start_sources_at_tau_c_over_tau_h: float = 0.008  # CLASS start_sources_at_tau_c_over_tau_h
+    sampling_stepsize: float = 0.1  # CLASS perturbations_sampling_stepsize
+    boost_above_age_fraction: float = 1.0  # CLASS perturbations_sampling_boost_above_age_fraction
+    sub_steps: int = 1  # ESDIRK steps between consecutive source times (per occupied phase)
+    pre_steps: int = 300  # step intervals uniform in ln a from the earliest mode start to the first source time
+
+
+@dataclasses.dataclass(frozen=True)
 class Precision:
     name: str = "default"
     background: BackgroundPrecision = BackgroundPrecision()
@@ -43,6 +59,7 @@ class Precision:
     perturbations: PerturbationPrecision = PerturbationPrecision()
     pk_n_k: int = 200  # wavenumbers solved for P(k) (fourier.k_sampling: BAO-aware density in ln k)
     pk_k_min: float = 1e-4  # [1/Mpc] smallest solved wavenumber
+    sources: SourcePrecision = SourcePrecision()  # CMB source functions (sampling, steps)
 
 
 PRESETS: dict[str, Precision] = {

@@ -48,6 +48,39 @@ def _run_adaptive(k, tab, lay, mode, t0, t1, y0, ts, prec):
     return sol.ys[:-1], sol.ys[-1]
 
 
+def _initial_state_and_switches(k, tab, prec, lay):
+    """One mode: adiabatic initial state y0 at tau_ini = min(k_tau_ini / k, tau_ini_max) and the ln a of
+    the start and of the three approximation switches (ur fluid, ncdm fluid, RSA; module docstring)."""
+    tau_ini = jnp.minimum(prec.k_tau_ini / k, prec.tau_ini_max)
+    lna_ini = tab.lna_of_tau(tau_ini)
+    bg0 = dict(tab.at(lna_ini), tau=tau_ini)
+    y0 = adiabatic_ic(k, tau_ini, bg0, lay)
+
+    tau_end = tab.tau_of_lna(LNA_END)
+
+    def lna_of(tau):  # switch times after the end of the integration are clipped to it (no extrapolation)
+        return tab.lna_of_tau(jnp.minimum(tau, tau_end))
+
+    tau_rsa = jnp.maximum(prec.rsa_k_tau / k, tab.tau_fs)
+    lna_sw = jnp.minimum(lna_of(tau_rsa), LNA_END - 1e-3)
+    if prec.ur_fluid:
+        # CLASS ur_fluid_trigger_tau_over_tau_k = 30 < 45: the fluid phase always precedes the RSA
+        lna_uf = jnp.minimum(lna_of(prec.ufa_k_tau / k), lna_sw - 1e-6)
+    else:
+        lna_uf = lna_sw - 1e-6
+    # CLASS ncdm_fluid_trigger_tau_over_tau_k = 31: between the ur fluid switch and the RSA
+    lna_fa = jnp.clip(lna_of(prec.ncdmfa_k_tau / k), lna_uf, lna_sw)
+    return y0, lna_ini, lna_uf, lna_fa, lna_sw
+
+
+def _ncdm_fluid_init(k, y, lna_fa, tab, lay):
+    """Initialise the ncdm fluid variables from the momentum hierarchy at the switch (CLASS
+    perturbations_vector_init)."""
+    yc, psi = lay.split(y)
+    fl = ncdm_fluid_from_hierarchy(psi, k, dict(tab.at(lna_fa), tau=tab.tau_of_lna(lna_fa)))
+    return lay.join(yc.at[lay.i_fa:lay.i_fld].set(fl.reshape(-1)), psi)
+
+
 def solve_mode(k, lna_out, tab, prec):
     """State y(k) at the output ln a values lna_out (increasing, <= LNA_END); returns (ys, layout, phase):
     phase (int, per output) is the integration phase 0..3 the output falls in, whose equation mode is
@@ -59,30 +92,7 @@ def solve_mode(k, lna_out, tab, prec):
         ys, lay, phase = solve_mode(k[None], lna_out, tab, prec)
         return ys[0], lay, phase[0]
     lay = layout(prec, tab)
-
-    def setup(k):  # one mode: initial state and switch times
-        tau_ini = jnp.minimum(prec.k_tau_ini / k, prec.tau_ini_max)
-        lna_ini = tab.lna_of_tau(tau_ini)
-        bg0 = dict(tab.at(lna_ini), tau=tau_ini)
-        y0 = adiabatic_ic(k, tau_ini, bg0, lay)
-
-        tau_end = tab.tau_of_lna(LNA_END)
-
-        def lna_of(tau):  # switch times after the end of the integration are clipped to it (no extrapolation)
-            return tab.lna_of_tau(jnp.minimum(tau, tau_end))
-
-        tau_rsa = jnp.maximum(prec.rsa_k_tau / k, tab.tau_fs)
-        lna_sw = jnp.minimum(lna_of(tau_rsa), LNA_END - 1e-3)
-        if prec.ur_fluid:
-            # CLASS ur_fluid_trigger_tau_over_tau_k = 30 < 45: the fluid phase always precedes the RSA
-            lna_uf = jnp.minimum(lna_of(prec.ufa_k_tau / k), lna_sw - 1e-6)
-        else:
-            lna_uf = lna_sw - 1e-6
-        # CLASS ncdm_fluid_trigger_tau_over_tau_k = 31: between the ur fluid switch and the RSA
-        lna_fa = jnp.clip(lna_of(prec.ncdmfa_k_tau / k), lna_uf, lna_sw)
-        return y0, lna_ini, lna_uf, lna_fa, lna_sw
-
-    y0, lna_ini, lna_uf, lna_fa, lna_sw = jax.vmap(setup)(k)
+    y0, lna_ini, lna_uf, lna_fa, lna_sw = jax.vmap(lambda kk: _initial_state_and_switches(kk, tab, prec, lay))(k)
     _, ufa, _, rsa = phase_modes(prec, lay)
     fa = rsa - 2
 
@@ -101,13 +111,7 @@ def solve_mode(k, lna_out, tab, prec):
     ys0, y = run(0, 0, lna_ini, lna_uf, y0)
     ys1, y = run(1, ufa, lna_uf, lna_fa, y)
     if fa:
-        def fluid_init(k, y, lna_fa):
-            # initialise the fluid variables from the momentum hierarchy (CLASS perturbations_vector_init)
-            yc, psi = lay.split(y)
-            fl = ncdm_fluid_from_hierarchy(psi, k, dict(tab.at(lna_fa), tau=tab.tau_of_lna(lna_fa)))
-            return lay.join(yc.at[lay.i_fa:lay.i_fld].set(fl.reshape(-1)), psi)
-
-        y = jax.vmap(fluid_init)(k, y, lna_fa)
+        y = jax.vmap(lambda kk, yy, xx: _ncdm_fluid_init(kk, yy, xx, tab, lay))(k, y, lna_fa)
     ys2, y = run(2, ufa + fa, lna_fa, lna_sw, y)
     ys3, _ = run(3, 2 + fa, lna_sw, LNA_END, y)
     lo = lna_out[None, :]
@@ -170,3 +174,63 @@ def transfers(k, lna_out, tab, prec):
     dict of arrays (len(lna_out),) (d_ncdm, t_ncdm: (len(lna_out), n_ncdm))."""
     ys, lay, phase = solve_mode(k, lna_out, tab, prec)
     return _outputs_by_phase(synchronous_transfers, k, lna_out, ys, phase, tab, prec, lay)
+
+
+
+def solve_at_output_times(k, lna_out, tab, prec, out_fn, aux, n_sub: int = 1, n_pre: int = 300):
+    """out_fn evaluated on the solution at every output time, for a batch of modes in lockstep, with the
+    integration steps ON the output grid: the sources' time sampling (dense around recombination).
+
+    k (B,) [1/Mpc]; lna_out (n_out,) increasing, the same for all modes; out_fn(y, k, bg, aux_j, lay, mode)
+    -> pytree of scalars, for one mode at one output (bg = tab.at(ln a), aux_j = the j-th slice of the pytree
+    ``aux`` (leading axis n_out), mode the equation mode of the phase the output falls in, as
+    `_outputs_by_phase`).  Returns the pytree with leaves (n_out, B).
+
+    One step grid for all modes: ``n_pre`` intervals uniform in ln a from the earliest start to lna_out[0],
+    then the output times.  In every interval each mode takes ``n_sub`` equal ESDIRK steps inside each
+    integration phase (solve_mode's phases and switches) that overlaps it: the interval clipped to the
+    mode's phase (zero-length steps outside it); a phase that no mode occupies in an interval is skipped
+    (lax.cond).  Unlike solve_mode (whose per-phase grids include every output time, with zero-length steps
+    outside the phase, and which carries all outputs through its scan) the cost is ~n_sub x (occupied
+    phases) steps per interval, and the state is never stored, only out_fn's values."""
+    k = jnp.asarray(k, dtype=float)
+    lay = layout(prec, tab)
+    y0, lna_ini, lna_uf, lna_fa, lna_sw = jax.vmap(lambda kk: _initial_state_and_switches(kk, tab, prec, lay))(k)
+    modes = phase_modes(prec, lay)
+    has_fa = modes[3] - 2 > 0
+    end = jnp.full_like(k, LNA_END)
+    bounds = ((lna_ini, lna_uf), (lna_uf, lna_fa), (lna_fa, lna_sw), (lna_sw, end))
+    pre = jnp.linspace(jnp.min(lna_ini), lna_out[0], n_pre + 1)[:-1]
+    grid = jnp.concatenate([pre, lna_out])
+    aux = jax.tree_util.tree_map(lambda v: jnp.concatenate([jnp.broadcast_to(v[:1], (n_pre,) + v.shape[1:]), v]),
+                                 aux)
+
+    def outputs(y, x, aux_j):
+        ph = jnp.where(x <= lna_uf, 0, jnp.where(x <= lna_fa, 1, jnp.where(x <= lna_sw, 2, 3)))
+        bg = tab.at(x)
+
+        def one(yy, kk, phb):
+            vals = [out_fn(yy, kk, bg, aux_j, lay, md) for md in modes]
+            return jax.tree_util.tree_map(lambda *v: jnp.select([phb == i for i in range(4)], list(v)), *vals)
+
+        return jax.vmap(one)(y, k, ph)
+
+    frac = jnp.linspace(0.0, 1.0, n_sub + 1)
+
+    def interval(y, inp):
+        xa, xb, aux_j = inp
+        for p in range(4):
+            t0, t1 = bounds[p]
+            a, b = jnp.clip(xa, t0, t1), jnp.clip(xb, t0, t1)
+            g = a[:, None] + (b - a)[:, None] * frac[None, :]
+            y = jax.lax.cond(jnp.any(b > a),
+                             lambda yy, g=g, p=p: esdirk_scan(k, tab, lay, modes[p], g, yy, g[:, -1:])[0],
+                             lambda yy: yy, y)
+            if p == 1 and has_fa:
+                yf = jax.vmap(lambda kk, yy, xx: _ncdm_fluid_init(kk, yy, xx, tab, lay))(k, y, lna_fa)
+                y = jnp.where(((lna_fa > xa) & (lna_fa <= xb))[:, None], yf, y)
+        return y, outputs(y, xb, aux_j)
+
+    aux1 = jax.tree_util.tree_map(lambda v: v[1:], aux)
+    _, outs = jax.lax.scan(interval, y0, (grid[:-1], grid[1:], aux1))
+    return jax.tree_util.tree_map(lambda v: v[n_pre - 1:], outs)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 import equinox as eqx
+import jax
 import interpax
 import jax.numpy as jnp
 import numpy as np
@@ -163,17 +164,48 @@ def _first_free_streaming_tau(ln_tau, ln_dkappa, lna):
     passed_rec = jnp.cumsum((kt < 1.0).astype(jnp.int32)) > 0
     ok = after & passed_rec
     idx = jnp.argmax(ok)
-    return jnp.exp(ln_tau[idx])
+    # the crossing itself, linear in ln(kappa' tau) vs ln tau between the two table rows around it: CLASS takes
+    # the first row of its own (much finer, dz ~ 0.4) thermodynamics table; a row of this ln a table is
+    # ~1.4 Mpc at recombination, which visibly moves the RSA switch in the CMB sources
+    lkt = ln_dkappa + ln_tau
+    lo, hi = lkt[idx - 1], lkt[idx]
+    w = jnp.clip((lo - jnp.log(1.0 / 5.0)) / (lo - hi), 0.0, 1.0)
+    return jnp.exp(ln_tau[idx - 1] + w * (ln_tau[idx] - ln_tau[idx - 1]))
+
+
+# CLASS's thermodynamics table rows below thermo_z_linear = 1e4 (precisions.h; thermodynamics.c,
+# thermodynamics_set_z_table): z = reionization_z_start_max + m dz, dz = (thermo_z_linear -
+# reionization_z_start_max) / thermo_Nz_lin = 9950 / 20000
+_CLASS_Z_ROW0 = 50.0
+_CLASS_DZ_ROW = (1e4 - 50.0) / 20000
+
+
+def _class_free_streaming_z(th):
+    """Redshift of CLASS's tau_free_streaming (thermodynamics_calculate_recombination_quantities): the first
+    row of CLASS's thermodynamics table after recombination (moving to later times) where tau_c / tau =
+    1 / (kappa' tau) >= radiation_streaming_trigger_tau_c_over_tau = 5.  The crossing is found on the boltzax
+    table (log-linear between rows) and rounded down to CLASS's row, which the RSA switch time of every mode
+    with k > 45 / tau_fs follows (one row is ~0.15 Mpc; the CMB sources jump there)."""
+    z = th.z  # increasing
+    lkt = jnp.log(th.kappa_dot * th.tau)
+    after_rec = z < th.z_rec
+    ok = after_rec & (lkt < jnp.log(1.0 / 5.0))
+    i = z.shape[0] - 1 - jnp.argmax(ok[::-1])  # highest z (earliest time) after recombination past the trigger
+    lo, hi = lkt[i], lkt[i + 1]  # rows i (past the trigger) and i + 1 (before it)
+    w = (jnp.log(1.0 / 5.0) - lo) / (hi - lo)
+    z_cross = z[i] + w * (z[i + 1] - z[i])
+    z_cross = jax.lax.stop_gradient(z_cross)
+    return _CLASS_Z_ROW0 + jnp.floor((z_cross - _CLASS_Z_ROW0) / _CLASS_DZ_ROW) * _CLASS_DZ_ROW
 
 
 def tables_from_arrays(lna, tau, aH, a2rho: dict, dkappa, cb2, K=0.0, w_fld=None, ca2_fld=None,
-                       cs2_fld=1.0, ncdm=None):
+                       cs2_fld=1.0, ncdm=None, tau_fs=None):
     """Build `PertTables` from arrays on a uniform, increasing ln a grid.
 
     lna (n,), tau (n,) [Mpc], aH (n,) = a'/a [1/Mpc], a2rho: dict species -> a^2 rho [1/Mpc^2],
     dkappa (n,) [1/Mpc], cb2 (n,); ncdm: None or dict(M, fac, q, w, dlnf0[, a2bg]) (see `PertTables`;
     a2bg = a^2 (rho, p, pseudo_p) (3, n_ncdm, n) from the background, by default the same moments with
-    the perturbation nodes).
+    the perturbation nodes); tau_fs: photon free-streaming time [Mpc], by default from these arrays.
     """
     lna = jnp.asarray(lna)
     n = lna.shape[0]
@@ -193,7 +225,7 @@ def tables_from_arrays(lna, tau, aH, a2rho: dict, dkappa, cb2, K=0.0, w_fld=None
         ca2_fld=jnp.full((n,), -1.0) if ca2_fld is None else jnp.asarray(ca2_fld),
         ln_dkappa=ln_dk,
         cb2=jnp.asarray(cb2),
-        tau_fs=_first_free_streaming_tau(ln_tau, ln_dk, lna),
+        tau_fs=_first_free_streaming_tau(ln_tau, ln_dk, lna) if tau_fs is None else tau_fs,
         tau0=tau[-1],
         K=jnp.asarray(K, dtype=float),
         cs2_fld=jnp.asarray(cs2_fld, dtype=float),
@@ -266,5 +298,6 @@ def tables_from_boltzax(bg, th, prec, n_q_ncdm: int | None = None, cs2_fld=1.0):
     if bg.model.has_fld:
         # adiabatic sound speed c_a^2 = w - w'/(3 (1+w) a'/a) with w' = -a'/a a wa (CLASS perturbations_derivs)
         ca2 = w_fld + a * bg.model.wa / (3.0 * (1.0 + w_fld))
+    tau_fs = bg.tau_of_z(_class_free_streaming_z(th))
     return tables_from_arrays(lna, bg.tau_of_z(z), a * rho["H"], a2rho, jnp.exp(ln_dk), cb2, K=bg.K,
-                              w_fld=w_fld, ca2_fld=ca2, cs2_fld=cs2_fld, ncdm=ncdm)
+                              w_fld=w_fld, ca2_fld=ca2, cs2_fld=cs2_fld, ncdm=ncdm, tau_fs=tau_fs)
