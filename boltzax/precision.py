@@ -47,8 +47,8 @@ class SourcePrecision:
     start_sources_at_tau_c_over_tau_h: float = 0.008  # CLASS start_sources_at_tau_c_over_tau_h
     sampling_stepsize: float = 0.1  # CLASS perturbations_sampling_stepsize
     boost_above_age_fraction: float = 1.0  # CLASS perturbations_sampling_boost_above_age_fraction
-    sub_steps: int = 1  # ESDIRK steps between consecutive source times (per occupied phase)
-    pre_steps: int = 300  # step intervals uniform in ln a from the earliest mode start to the first source time
+    sub_steps: int = 2  # ESDIRK steps between consecutive source times (per occupied phase)
+    pre_steps: int = 600  # step intervals uniform in ln a from the earliest mode start to the first source time
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,6 +70,7 @@ PRESETS: dict[str, Precision] = {
         perturbations=PerturbationPrecision(fixed_steps=(60, 2, 24, 30), l_max_g=8, l_max_pol=6, l_max_ur=8,
                                             l_max_ncdm=8, n_q_ncdm=5, table_n=1500),
         pk_n_k=60,
+        sources=SourcePrecision(sub_steps=1, pre_steps=300),
     ),
     "default": Precision(),
     "high": Precision(
@@ -78,6 +79,7 @@ PRESETS: dict[str, Precision] = {
         thermo=ThermoPrecision(n_z=6000, rtol=1e-10, atol=1e-13),
         perturbations=PerturbationPrecision(fixed_steps=(400, 8, 160, 240), n_q_ncdm=12, table_n=6000),
         pk_n_k=300,
+        sources=SourcePrecision(sub_steps=3, pre_steps=1000),
     ),
 }
 
