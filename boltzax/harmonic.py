@@ -21,7 +21,7 @@ from . import transfer as tr
 from .bessel import bessel_table
 from .precision import TransferPrecision
 from .primordial import scalar_spectrum
-from .splines import spline_d2, spline_integral
+from .splines import spline_d2, spline_d2_masked, spline_integral, spline_integral_masked
 
 CL_NAMES = ("tt", "ee", "te", "bb", "pp", "tp", "ep")
 
@@ -39,10 +39,12 @@ def l_interpolation_matrix(ls: tuple[int, ...], l_max: int) -> np.ndarray:
     return np.vstack([np.zeros((2, len(ls))), out])
 
 
-def _cl_integral(k, pk, d1, d2):
-    """int dk/k 4 pi P(k) d1 d2 for each row of d1, d2 (n_l, n_k): CLASS spline integral in k."""
+def _cl_integral(k, pk, d1, d2, n=None):
+    """int dk/k 4 pi P(k) d1 d2 for each row of d1, d2 (n_l, n_k): CLASS spline integral in k (first n points)."""
     integrand = (4.0 * jnp.pi * pk / k)[:, None] * (d1 * d2).T
-    return spline_integral(k, integrand, spline_d2(k, integrand))
+    if n is None:
+        return spline_integral(k, integrand, spline_d2(k, integrand))
+    return spline_integral_masked(k, integrand, spline_d2_masked(k, integrand, n), n)
 
 
 @functools.partial(jax.jit, static_argnames=("sizes", "prec"))
@@ -56,8 +58,8 @@ def cls_from_sources(sources, k, tau, tau0, tau_rec, ra_rec, tau_cut, A_s, n_s, 
     l_max = sizes.l_max
     ls = np.asarray(sizes.ls, dtype=float)
     s_all = jnp.stack([sources[n] for n in tr.SOURCE_NAMES], axis=-1)  # (n_k, n_tau, 5)
-    q = tr.q_grid(k, tau0, l_max, sizes.n_q, prec)
-    ql = tr.q_limber_grid(k, sizes.n_limber)
+    q, n_q = tr.q_grid(k, tau0, tau_rec, l_max, sizes.n_q, prec)
+    ql = tr.q_limber_grid(k, sizes.n_limber, prec)
     m_k = spline_d2(k, s_all)
     from .splines import spline_eval
 
@@ -81,12 +83,12 @@ def cls_from_sources(sources, k, tau, tau0, tau_rec, ra_rec, tau_cut, A_s, n_s, 
 
     pk = scalar_spectrum(q, A_s, n_s, alpha_s, k_pivot)
     pkl = scalar_spectrum(ql, A_s, n_s, alpha_s, k_pivot)
-    tt = _cl_integral(q, pk, d_t, d_t)
-    ee = _cl_integral(q, pk, d_e, d_e)
-    te = _cl_integral(q, pk, d_t, d_e)
-    tp = _cl_integral(q, pk, d_t, d_p)
-    ep = _cl_integral(q, pk, d_e, d_p)
-    pp = jnp.concatenate([_cl_integral(q, pk, d_p_los, d_p_los), _cl_integral(ql, pkl, lim_full, lim_full)])
+    tt = _cl_integral(q, pk, d_t, d_t, n_q)
+    ee = _cl_integral(q, pk, d_e, d_e, n_q)
+    te = _cl_integral(q, pk, d_t, d_e, n_q)
+    tp = _cl_integral(q, pk, d_t, d_p, n_q)
+    ep = _cl_integral(q, pk, d_e, d_p, n_q)
+    pp = jnp.concatenate([_cl_integral(q, pk, d_p_los, d_p_los, n_q), _cl_integral(ql, pkl, lim_full, lim_full)])
 
     mat = jnp.asarray(l_interpolation_matrix(sizes.ls, l_max))
     out = {"ell": jnp.arange(l_max + 1)}

@@ -65,3 +65,40 @@ def spline_integral(x, y, m):
     with the spline from the first point): sum h (y_i + y_{i+1})/2 - h^3 (M_i + M_{i+1})/24."""
     h = jnp.diff(x).reshape((-1,) + (1,) * (y.ndim - 1))
     return jnp.sum(h * (y[1:] + y[:-1]) / 2.0 - h ** 3 * (m[1:] + m[:-1]) / 24.0, axis=0)
+
+
+def spline_d2_masked(x, y, n):
+    """`spline_d2` on the first n (traced) points of a padded abscissa x (strictly increasing everywhere);
+    rows >= n get M = 0 and do not couple. Lets grids of cosmology-dependent length keep a static shape."""
+    size = x.shape[0]
+    y2d = y.reshape(size, -1)
+    idx = jnp.arange(size)
+    h = jnp.diff(x)
+    slope = (y2d[1:] - y2d[:-1]) / h[:, None]
+    first_dy, _ = _est_deriv_slopes(x[:3, None], y2d[:3])
+    tail = jnp.stack([n - 3, n - 2, n - 1])
+    _, last_dy = _est_deriv_slopes(x[tail][:, None], y2d[tail])
+    h_last = x[n - 1] - x[n - 2]
+    slope_last = (y2d[n - 1] - y2d[n - 2]) / h_last
+    interior = jnp.concatenate([jnp.zeros((1,) + slope.shape[1:]), slope[1:] - slope[:-1],
+                                jnp.zeros((1,) + slope.shape[1:])], axis=0)
+    rhs = interior.at[0].set(slope[0] - first_dy)
+    is_last = (idx == n - 1)[:, None]
+    rhs = jnp.where(is_last, (last_dy - slope_last)[None, :], rhs)
+    rhs = jnp.where((idx >= n)[:, None], 0.0, rhs)
+    h_prev = jnp.concatenate([jnp.zeros(1, x.dtype), h])  # h_{i-1}
+    h_next = jnp.concatenate([h, jnp.zeros(1, x.dtype)])  # h_i
+    d = jnp.where(idx == 0, h_next / 3.0, jnp.where(idx == n - 1, h_prev / 3.0, (h_prev + h_next) / 3.0))
+    dl = jnp.where((idx >= 1) & (idx <= n - 1), h_prev / 6.0, 0.0)
+    du = jnp.where(idx < n - 1, h_next / 6.0, 0.0)
+    d = jnp.where(idx >= n, 1.0, d)
+    m = tridiagonal_solve(dl, d, du, rhs)
+    return m.reshape(y.shape)
+
+
+def spline_integral_masked(x, y, m, n):
+    """`spline_integral` over the first n (traced) points of a padded abscissa."""
+    h = jnp.diff(x)
+    valid = jnp.arange(h.shape[0]) < n - 1
+    h = jnp.where(valid, h, 0.0).reshape((-1,) + (1,) * (y.ndim - 1))
+    return jnp.sum(h * (y[1:] + y[:-1]) / 2.0 - h ** 3 * (m[1:] + m[:-1]) / 24.0, axis=0)

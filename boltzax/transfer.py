@@ -41,15 +41,23 @@ from .splines import spline_d2, spline_eval
 SOURCE_NAMES = ("t0", "t1", "t2", "p", "phi_plus_psi")
 
 
-def l_list(l_max: int, l_logstep: float = 1.12, l_linstep: int = 40) -> tuple[int, ...]:
-    """CLASS ``transfer_get_l_list`` (flat: angular_rescaling = 1)."""
+def l_list(l_max: int, l_logstep: float = 1.12, l_linstep: int = 40, angular_rescaling: float = 1.0) -> tuple[int, ...]:
+    """CLASS ``transfer_get_l_list``, with its float arithmetic: steps max(1, int(l (l_logstep^ar - 1))) while
+    below l_linstep ar, then int(l_linstep ar) (a C double-to-int truncation), ar = r_a(rec)/(tau0 - tau_rec).
+
+    In flat space ar is 1 up to rounding, and CLASS's linear step is 39 instead of 40 whenever the quotient
+    rounds below 1 (fiducial Planck 2018: 1 - 4e-16): the l nodes, hence CLASS's l-interpolation error, depend
+    on that last bit, so the l list is built from the same doubles as CLASS (``grid_sizes``)."""
+    fac = math.pow(l_logstep, angular_rescaling) - 1.0
+    lin = l_linstep * angular_rescaling
     ls = [2]
-    inc = max(int(2 * (l_logstep - 1.0)), 1)
-    while ls[-1] + inc < l_max and inc < l_linstep:
+    inc = max(int(2 * fac), 1)
+    while ls[-1] + inc < l_max and inc < lin:
         ls.append(ls[-1] + inc)
-        inc = max(int(ls[-1] * (l_logstep - 1.0)), 1)
-    while ls[-1] + l_linstep <= l_max:
-        ls.append(ls[-1] + l_linstep)
+        inc = max(int(ls[-1] * fac), 1)
+    inc = int(lin)
+    while ls[-1] + inc <= l_max:
+        ls.append(ls[-1] + inc)
     if ls[-1] != l_max:
         ls.append(l_max)
     return tuple(ls)
@@ -88,20 +96,34 @@ def q_max_of(k, tau0, l_max: int, prec: TransferPrecision):
     return k[i]
 
 
-def q_grid(k, tau0, l_max: int, n_q: int, prec: TransferPrecision):
-    """q grid [1/Mpc], uniform in s = q + c ln q from k[0] to q_max (n_q static points; no gradient)."""
+def q_grid(k, tau0, tau_rec, l_max: int, n_q: int, prec: TransferPrecision):
+    """CLASS's q list (``transfer_get_q_list``, flat) padded to a static size n_q; no gradient (numerical grid).
+
+    q_0 = k_min, q_{i+1} = q_i + q_period q_linstep q_i/(q_i + c) while q_i < q_max, the overshoot dropped;
+    q_period = 2 pi/(tau0 - tau_rec), c = q_linstep/q_logstep_spline. Returns (q, n_eff): entries >= n_eff
+    continue past q_max with the last step (finite, strictly increasing; ignored downstream)."""
     k = jax.lax.stop_gradient(k)
-    q_max = q_max_of(k, jax.lax.stop_gradient(tau0), l_max, prec)
+    tau0, tau_rec = jax.lax.stop_gradient(tau0), jax.lax.stop_gradient(tau_rec)
+    q_max = q_max_of(k, tau0, l_max, prec)
+    q_period = 2.0 * jnp.pi / (tau0 - tau_rec)
     c = prec.q_linstep / prec.q_logstep_spline
-    s = jnp.linspace(_s_of_q(k[0], c), _s_of_q(q_max, c), n_q)
-    q = _q_of_s(s, c)
-    return q.at[0].set(k[0]).at[-1].set(q_max)
+
+    def step(q, _):
+        qn = q + q_period * prec.q_linstep * q / (q + c)
+        return qn, qn
+
+    _, rest = jax.lax.scan(step, k[0], None, length=n_q - 1)
+    q = jnp.concatenate([k[:1], rest])
+    n_eff = jnp.sum(q <= q_max)
+    return q, n_eff
 
 
-def q_limber_grid(k, n_limber: int):
-    """Full-Limber q grid: log-uniform from k[0] to k[-1] (CLASS ratio q_logstep_limber; static count)."""
+def q_limber_grid(k, n_limber: int, prec: TransferPrecision):
+    """Full-Limber q grid (``transfer_get_q_limber_list``): k_min q_logstep_limber^i, i < n_limber (static count
+    from the sizing cosmology; for another cosmology the last points may pass k_max by a fraction of a step,
+    where the source spline extrapolates its last cubic)."""
     k = jax.lax.stop_gradient(k)
-    return jnp.exp(jnp.linspace(jnp.log(k[0]), jnp.log(k[-1]), n_limber))
+    return k[0] * prec.q_logstep_limber ** jnp.arange(n_limber)
 
 
 def _class_q_count(k_min, q_max, tau0, tau_rec, prec: TransferPrecision) -> int:
@@ -118,15 +140,15 @@ def _class_q_count(k_min, q_max, tau0, tau_rec, prec: TransferPrecision) -> int:
 def grid_sizes(l_max: int, prec: TransferPrecision, tau0: float, tau_rec: float, ra_rec: float, k) -> GridSizes:
     """Static sizes from a sizing cosmology (host numbers: tau0, tau_rec, r_a(rec) [Mpc], source k [1/Mpc]).
 
-    n_q is CLASS's q count for these numbers (+1: the grid is never coarser than CLASS's for them); the
+    n_q is CLASS's q count for these numbers + 1 (room for one more point in other cosmologies); the
     line-of-sight window covers, for every l, q from x_cut(l)/(tau0 - tau_min) to l/r_a + max delta_k, times
     ``q_window_margin``."""
     k = np.asarray(k, dtype=float)
-    ls = l_list(l_max, prec.l_logstep, prec.l_linstep)
+    ls = l_list(l_max, prec.l_logstep, prec.l_linstep, ra_rec / (tau0 - tau_rec))
     i = min(int(np.searchsorted(k, prec.k_max_tau0_over_l_max * l_max / tau0)), k.size - 1)
     q_max = float(k[i])
     n_q = _class_q_count(float(k[0]), q_max, tau0, tau_rec, prec) + 1
-    q = np.asarray(q_grid(jnp.asarray(k), tau0, l_max, n_q, prec))
+    q = np.asarray(q_grid(jnp.asarray(k), tau0, tau_rec, l_max, n_q, prec)[0])
     dmax = max(prec.delta_k_t0, prec.delta_k_t1, prec.delta_k_t2, prec.delta_k_e)
     lo = np.searchsorted(q, x_min_phi(np.asarray(ls), prec.hyper_phi_min_abs) / tau0) - 1
     hi = np.searchsorted(q, np.asarray(ls) / ra_rec + dmax)
