@@ -60,7 +60,7 @@ class BesselTable:
 
     def arrays(self) -> dict:
         """The table as a dict of jnp arrays (a pytree argument for jitted functions)."""
-        return dict(phi=jnp.asarray(self.phi), dphi=jnp.asarray(self.dphi),
+        return dict(phi=jnp.asarray(self.phi), dphi=jnp.asarray(self.dphi), intervals=interval_table(self),
                     ls=jnp.asarray(np.asarray(self.ls, dtype=float)), x_cut=jnp.asarray(self.x_cut))
 
 
@@ -104,4 +104,44 @@ def hermite_j(phi_l, dphi_l, l, x, x_min: float, dx: float, derivatives: int = 2
         d3ym = -2.0 * d2ym / xm - 2.0 * ym * ll1 / xm ** 3 + dym * (-1.0 + (2.0 + ll1) / (xm * xm))
         d3yp = -2.0 * d2yp / xp - 2.0 * yp * ll1 / xp ** 3 + dyp * (-1.0 + (2.0 + ll1) / (xp * xp))
         out.append(cubic(d2ym, d2yp, d3ym, d3yp))
+    return tuple(jnp.where(inside, o, 0.0) for o in out)
+
+
+def node_derivatives(table: BesselTable):
+    """j_l'' and j_l''' at the table nodes from the Bessel equation (as CLASS computes them when interpolating)."""
+    x = table.x_min + table.dx * np.arange(table.n_x)
+    lf = np.asarray(table.ls, dtype=float)[:, None]
+    ll1 = lf * (lf + 1.0)
+    d2 = -2.0 * table.dphi / x + table.phi * (ll1 / (x * x) - 1.0)
+    d3 = -2.0 * d2 / x - 2.0 * table.phi * ll1 / x ** 3 + table.dphi * (-1.0 + (2.0 + ll1) / (x * x))
+    return d2, d3
+
+
+def interval_table(table: BesselTable):
+    """(n_l, n_x - 1, 8): per interval [j, j', j'', j'''] at its left then its right node, so that one gather of
+    8 contiguous numbers serves the three Hermite cubics of `hermite_j_intervals`."""
+    d2, d3 = node_derivatives(table)
+    nodes = np.stack([table.phi, table.dphi, d2, d3], axis=-1)
+    return jnp.asarray(np.concatenate([nodes[:, :-1], nodes[:, 1:]], axis=-1))
+
+
+def hermite_j_intervals(intervals_l, x, x_min: float, dx: float, derivatives: int = 2):
+    """j_l, j_l', j_l'' at x from one l's interval table (n_x - 1, 8): the cubic Hermite rule of `hermite_j`
+    (CLASS hermite4) with the node derivatives precomputed; zero outside the table."""
+    n_int = intervals_l.shape[0]
+    t = (x - x_min) / dx
+    inside = (x >= x_min) & (t <= n_int)
+    i = jnp.clip(jnp.floor(t).astype(jnp.int32), 0, n_int - 1)
+    z = t - i
+    c = intervals_l[i] if derivatives == 2 else intervals_l[:, jnp.array([0, 1, 4, 5])][i]
+    z2 = z * z
+    z3 = z2 * z
+    h00 = 1.0 - 3.0 * z2 + 2.0 * z3
+    h01 = 3.0 * z2 - 2.0 * z3
+    h10 = (z - 2.0 * z2 + z3) * dx
+    h11 = (z3 - z2) * dx
+    if derivatives == 0:  # only [j, j'] at both nodes were gathered
+        out = [h00 * c[..., 0] + h01 * c[..., 2] + h10 * c[..., 1] + h11 * c[..., 3]]
+    else:
+        out = [h00 * c[..., m] + h01 * c[..., 4 + m] + h10 * c[..., m + 1] + h11 * c[..., 5 + m] for m in range(3)]
     return tuple(jnp.where(inside, o, 0.0) for o in out)

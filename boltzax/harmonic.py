@@ -107,7 +107,8 @@ def unlensed_cls(sources, k, tau, tau0, tau_rec, ra_rec, tau_cut, A_s, n_s, alph
 
     prec = prec or TransferPrecision()
     if sizes is None:
-        sizes = tr.grid_sizes(l_max, prec, float(tau0), float(tau_rec), float(ra_rec), np.asarray(k))
+        sizes = tr.grid_sizes(l_max, prec, float(tau0), float(tau_rec), float(ra_rec), np.asarray(k), np.asarray(tau),
+                              float(tau_cut))
     table = bessel_table(sizes.ls, sizes.x_max, prec.hyper_sampling_flat, prec.hyper_x_min).arrays()
     cls, diag = cls_from_sources(dict(sources), jnp.asarray(k), jnp.asarray(tau), tau0, tau_rec, ra_rec, tau_cut,
                                  A_s, n_s, alpha_s, k_pivot, table, sizes=sizes, prec=prec)

@@ -34,7 +34,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .bessel import hermite_j, x_min_phi
+from .bessel import hermite_j, hermite_j_intervals, x_min_phi
 from .precision import TransferPrecision
 from .splines import spline_d2, spline_eval
 
@@ -73,6 +73,7 @@ class GridSizes:
     n_win: int  # q points per l in the line-of-sight window
     n_limber: int  # full-Limber q grid points
     n_geo: int  # bound on the geometric lensing time steps
+    n_early: int  # bound on the number of source times tau <= tau_cut
     x_max: float  # Bessel table range
 
 
@@ -137,8 +138,10 @@ def _class_q_count(k_min, q_max, tau0, tau_rec, prec: TransferPrecision) -> int:
     return n if q <= q_max else n - 1
 
 
-def grid_sizes(l_max: int, prec: TransferPrecision, tau0: float, tau_rec: float, ra_rec: float, k) -> GridSizes:
-    """Static sizes from a sizing cosmology (host numbers: tau0, tau_rec, r_a(rec) [Mpc], source k [1/Mpc]).
+def grid_sizes(l_max: int, prec: TransferPrecision, tau0: float, tau_rec: float, ra_rec: float, k, tau,
+               tau_cut: float) -> GridSizes:
+    """Static sizes from a sizing cosmology (host numbers: tau0, tau_rec, r_a(rec), tau_cut [Mpc], the source
+    grid k [1/Mpc] and tau [Mpc]).
 
     n_q is CLASS's q count for these numbers + 1 (room for one more point in other cosmologies); the
     line-of-sight window covers, for every l, q from x_cut(l)/(tau0 - tau_min) to l/r_a + max delta_k, times
@@ -157,7 +160,9 @@ def grid_sizes(l_max: int, prec: TransferPrecision, tau0: float, tau_rec: float,
     fac = prec.cmb_lensing_sampling_factor / min(prec.l_switch_limber, l_max)
     n_geo = int(math.ceil(math.log(1.0 / prec.cmb_lensing_sampling_fraction) / -math.log(1.0 - fac))) + 2
     x_max = prec.x_max_over_l_max * l_max
-    return GridSizes(l_max=l_max, ls=ls, n_q=n_q, n_win=n_win, n_limber=n_limber, n_geo=n_geo, x_max=x_max)
+    n_early = int(np.sum(np.asarray(tau) <= tau_cut)) + prec.n_early_margin
+    return GridSizes(l_max=l_max, ls=ls, n_q=n_q, n_win=n_win, n_limber=n_limber, n_geo=n_geo, x_max=x_max,
+                     n_early=n_early)
 
 
 def trapezoid_weights(r):
@@ -236,29 +241,43 @@ def limber_transfer(s_lens, r_l, n_eff, q, l):
 def cmb_transfers(table, sizes: GridSizes, prec: TransferPrecision, q, s_q, r, w, ra_rec, r_cut):
     """Delta_T, Delta_E (n_l, n_q) by line of sight, one l at a time (lax.map), each on its q window.
 
-    table: bessel arrays (phi, dphi (n_l, n_x), ls, x_cut); s_q: (n_q, n_tau, 4) sources t0, t1, t2, p at q;
-    r = tau0 - tau, w its trapezoid weights; r_cut = tau0 - tau_cut. Returns (Delta_T, Delta_E, window_ok)."""
-    n_q, n_win = q.shape[0], sizes.n_win
-    n_x = table["phi"].shape[1]
+    table: bessel arrays (``intervals``, ``ls``, ``x_cut``); s_q: (n_q, n_tau, 4) sources t0, t1, t2, p at q;
+    r = tau0 - tau, w its trapezoid weights; r_cut = tau0 - tau_cut. For l above neglect_late_source only T0
+    needs the times after tau_cut: those l evaluate j_l', j_l'' and the T1, T2, E sums on the first
+    ``sizes.n_early`` times only (a static bound on the count of tau <= tau_cut; masks keep the result exact).
+    Returns (Delta_T, Delta_E, ok): ok is False if a q window or n_early was too small for this cosmology."""
+    n_q, n_win, n_tau = q.shape[0], sizes.n_win, r.shape[0]
+    n_early = min(sizes.n_early, n_tau)
+    n_int = table["intervals"].shape[1]
     x_min = prec.hyper_x_min
-    dx = (sizes.x_max - x_min) / (n_x - 1.0)
+    dx = (sizes.x_max - x_min) / n_int
     dmax = max(prec.delta_k_t0, prec.delta_k_t1, prec.delta_k_t2, prec.delta_k_e)
 
-    def one_l(args):
-        phi_l, dphi_l, l, x_cut = args
+    def one_l(args, split: bool):
+        intervals_l, l, x_cut = args
         i0 = jnp.clip(jnp.searchsorted(q, x_cut / r[0]) - 1, 0, n_q - n_win)
         qw = jax.lax.dynamic_slice(q, (i0,), (n_win,))
-        sw = jax.lax.dynamic_slice(s_q, (i0, jnp.zeros_like(i0), jnp.zeros_like(i0)), (n_win,) + s_q.shape[1:])
-        x = qw[:, None] * r[None, :]
-        j0, j1, j2 = hermite_j(phi_l, dphi_l, l, x, x_min, dx, derivatives=2)
-        wb = jnp.where(x >= x_cut, w[None, :], 0.0)
+        z = jnp.zeros_like(i0)
         late = (l > prec.neglect_late_source) & (r < r_cut)
-        wl = jnp.where(late[None, :], 0.0, wb)
+        wb_all = w
+        n_a = n_early if split else n_tau
+        sw = jax.lax.dynamic_slice(s_q, (i0, z, z), (n_win, n_a, 4))
+        x = qw[:, None] * r[None, :n_a]
+        j0, j1, j2 = hermite_j_intervals(intervals_l, x, x_min, dx)
+        wb = jnp.where(x >= x_cut, wb_all[None, :n_a], 0.0)
+        wl = jnp.where(late[None, :n_a], 0.0, wb)
         x_safe = jnp.where(x > 0, x, 1.0)
         t0 = jnp.sum(sw[..., 0] * wb * j0, axis=1)
         t1 = jnp.sum(sw[..., 1] * wl * j1, axis=1)
         t2 = jnp.sum(sw[..., 2] * wl * (1.5 * j2 + 0.5 * j0), axis=1)
         e = jnp.sum(sw[..., 3] * wl * j0 / (x_safe * x_safe), axis=1)
+        ok = (i0 + n_win >= n_q) | (qw[-1] > l / ra_rec + dmax)
+        if split and n_early < n_tau:  # late times: T0 only
+            s0 = jax.lax.dynamic_slice(s_q[..., 0], (i0, z + n_early), (n_win, n_tau - n_early))
+            xl = qw[:, None] * r[None, n_early:]
+            (jl,) = hermite_j_intervals(intervals_l, xl, x_min, dx, derivatives=0)
+            t0 = t0 + jnp.sum(s0 * jnp.where(xl >= x_cut, w[None, n_early:], 0.0) * jl, axis=1)
+            ok = ok & (r[n_early] < r_cut)
         e = e * jnp.sqrt(3.0 / 8.0 * (l + 2.0) * (l + 1.0) * l * (l - 1.0))
         keep = lambda dk: qw <= l / ra_rec + dk  # noqa: E731  (transfer_can_be_neglected)
         dt = (jnp.where(keep(prec.delta_k_t0), t0, 0.0) + jnp.where(keep(prec.delta_k_t1), t1, 0.0)
@@ -266,10 +285,14 @@ def cmb_transfers(table, sizes: GridSizes, prec: TransferPrecision, q, s_q, r, w
         de = jnp.where(keep(prec.delta_k_e), e, 0.0)
         full_t = jax.lax.dynamic_update_slice(jnp.zeros(n_q, dt.dtype), dt, (i0,))
         full_e = jax.lax.dynamic_update_slice(jnp.zeros(n_q, de.dtype), de, (i0,))
-        ok = (i0 + n_win >= n_q) | (qw[-1] > l / ra_rec + dmax)
         return full_t, full_e, ok
 
-    return jax.lax.map(one_l, (table["phi"], table["dphi"], table["ls"], table["x_cut"]))
+    ls = np.asarray(sizes.ls)
+    n_full = int(np.sum(ls <= prec.neglect_late_source + 1))  # l that may keep the late T1/T2/E sources
+    args = (table["intervals"], table["ls"], table["x_cut"])
+    out_a = jax.lax.map(lambda a_: one_l(a_, False), tuple(v[:n_full] for v in args))
+    out_b = jax.lax.map(lambda a_: one_l(a_, True), tuple(v[n_full:] for v in args))
+    return tuple(jnp.concatenate([u, v]) for u, v in zip(out_a, out_b))
 
 
 def lensing_bessel_transfers(table, sizes: GridSizes, prec: TransferPrecision, q, s_lens, r_l, w_l, il_los):
