@@ -96,3 +96,31 @@ def get_precision(p: "str | Precision | None" = None) -> Precision:
         from .errors import CosmoSevereError
 
         raise CosmoSevereError(f"Unknown precision preset '{p}'; choose from {sorted(PRESETS)}") from None
+
+
+@dataclasses.dataclass(frozen=True)
+class TransferPrecision:
+    """Line-of-sight stage (CLASS ``transfer.c``; defaults from CLASS ``precisions.h``) and the static grid
+    sizes that make it jittable. Used by ``boltzax.transfer`` and ``boltzax.harmonic``."""
+
+    l_logstep: float = 1.12  # CLASS l_logstep: l-list grows by this factor ...
+    l_linstep: int = 40  # CLASS l_linstep: ... until the step reaches this, then linear steps
+    q_linstep: float = 0.45  # CLASS q_linstep: asymptotic q step in units of 2 pi/(tau0 - tau_rec)
+    q_logstep_spline: float = 170.0  # CLASS q_logstep_spline: small-q log step (q_linstep/q_logstep_spline [1/Mpc])
+    k_max_tau0_over_l_max: float = 1.8  # CLASS k_max_tau0_over_l_max: q_max = first source k >= this l_max/tau0
+    hyper_sampling_flat: float = 8.0  # CLASS hyper_sampling_flat: Bessel table points per 2 pi in x
+    hyper_x_min: float = 1e-5  # CLASS hyper_x_min: first x of the Bessel table
+    hyper_phi_min_abs: float = 1e-10  # CLASS hyper_phi_min_abs: j_l set to 0 below the x where |j_l| = this
+    delta_k_t0: float = 0.15  # CLASS transfer_neglect_delta_k_S_t0 [1/Mpc]: T0 transfer 0 for q > l/r_a + this
+    delta_k_t1: float = 0.04  # CLASS transfer_neglect_delta_k_S_t1 [1/Mpc]
+    delta_k_t2: float = 0.15  # CLASS transfer_neglect_delta_k_S_t2 [1/Mpc]
+    delta_k_e: float = 0.11  # CLASS transfer_neglect_delta_k_S_e [1/Mpc]
+    neglect_late_source: float = 400.0  # CLASS transfer_neglect_late_source: above this l, T1/T2/E use tau < tau_cut
+    l_switch_limber: float = 30.0  # CLASS l_switch_limber: lensing potential by Limber above this l
+    q_logstep_limber: float = 1.025  # CLASS q_logstep_limber: ratio of the full-Limber q grid (phi-phi, l > 30)
+    cmb_lensing_sampling_factor: float = 1.0  # CLASS: lensing source step (tau0-tau)/min(l_switch_limber, l_max) x this
+    cmb_lensing_sampling_fraction: float = 0.001  # CLASS: lensing source sampled until tau = (1 - this) tau0
+    # static sizes (jit shapes); grids are CLASS's with these many points (transfer.grid_sizes)
+    x_max_over_l_max: float = 2.0  # Bessel table up to x = this l_max (must exceed q_max tau0 ~ 1.8 l_max)
+    n_early_margin: int = 8  # source times beyond the sizing cosmology's tau <= tau_cut count (static bound)
+    q_window_margin: float = 1.05  # line-of-sight q window per l: this x the widest window of the sizing cosmology
