@@ -6,9 +6,10 @@ dimensionless. Scalar properties (``h``, ``Omega_m``, ``age`` ...) are `Callable
 attributes and as calls, as in classy 3.4.
 
 One file per family of classy methods: `lifecycle` (set/compute/empty), `background` (H, distances,
-densities, tables), `derived` (get_current_derived_parameters), `power` (P(k), sigma, growth), `transfer`
-(get_transfer), `perturbations`, `cmb` (C_l, sources), `nonlinear` (HaloFit); CLASS-PT's methods in
-`boltzax.classy_pt`.
+densities, tables, units), `derived` (get_current_derived_parameters), `power` (P(k), sigma, growth f),
+`power_arrays` (P(k) on arrays, tilt, D(k, z), primordial), `transfer` (get_transfer), `perturbations`,
+`cmb` (C_l, sources), `nonlinear` (HaloFit), `distortions`, `baselines` (set_baseline); CLASS-PT's methods
+in `boltzax.classy_pt`.
 
 Outputs that boltzax does not compute yet raise `NotImplementedOutputError` (a `CosmoSevereError`),
 never wrong numbers.
@@ -21,15 +22,17 @@ from ._base import IMPLEMENTED_OUTPUTS, CallableFloat
 from .background import BackgroundMixin
 from .cmb import CMBMixin
 from .derived import DerivedMixin
+from .distortions import DistortionsMixin
 from .lifecycle import LifecycleMixin
 from .nonlinear import NonlinearMixin
 from .perturbations import PerturbationsMixin
 from .power import PowerMixin
+from .power_arrays import PowerArraysMixin
 from .transfer import TransferMixin
 
 
-class Class(LifecycleMixin, BackgroundMixin, DerivedMixin, PowerMixin, NonlinearMixin, TransferMixin,
-            PerturbationsMixin, CMBMixin, PTMixin):
+class Class(LifecycleMixin, BackgroundMixin, DerivedMixin, PowerMixin, PowerArraysMixin, NonlinearMixin,
+            TransferMixin, PerturbationsMixin, CMBMixin, DistortionsMixin, PTMixin):
     """classy-compatible front door. ``set`` parameters (CLASS names), ``compute()``, then query.
     With ``'non linear': 'PT'`` also CLASS-PT's methods (`classy_pt.PTMixin`)."""
 

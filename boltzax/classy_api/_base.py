@@ -23,7 +23,7 @@ def _vectorise(f):
 
     def wrapped(self, z):
         zz = np.asarray(z, dtype=float)
-        out = np.asarray(f(self, np.atleast_1d(zz)))
+        out = np.array(f(self, np.atleast_1d(zz)), dtype=float)  # a writable copy, as classy
         return float(out[0]) if zz.ndim == 0 else out.reshape(zz.shape)
 
     wrapped.__name__ = f.__name__

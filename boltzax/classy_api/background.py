@@ -3,8 +3,11 @@ densities, ``get_background``, ``get_thermodynamics``)."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from .. import constants as C
 from ._base import CallableFloat, _vectorise
 
 
@@ -70,13 +73,13 @@ class BackgroundMixin:
         """The background table with classy's column names (numpy arrays, z decreasing)."""
         from ..background import background_table
 
-        return {k: np.asarray(v) for k, v in background_table(self._r().background).items()}
+        return {k: np.array(v, dtype=float) for k, v in background_table(self._r().background).items()}
 
     def get_thermodynamics(self) -> dict:
         """The thermodynamics table with classy's column names (numpy arrays, z increasing)."""
         from ..thermo.thermodynamics import thermodynamics_table
 
-        return thermodynamics_table(self._r().thermo)
+        return {k: np.array(v, dtype=float) for k, v in thermodynamics_table(self._r().thermo).items()}
 
     # ----------------------------------------------------------------- scalars (CallableFloat)
     def _dens(self) -> dict:
@@ -119,3 +122,59 @@ class BackgroundMixin:
 
     def Omega0_cdm(self) -> float:
         return float(self.Omega_cdm)
+
+    # ----------------------------------------------------------------- density fractions at z (classy Om_*)
+    def _fraction(self, z, species):
+        d = self._r().background.rho_of_z(z)
+        rho = sum(np.asarray(d[s]).sum(axis=-1) if s == "ncdm" else np.asarray(d[s]) for s in species)
+        return rho / np.asarray(d["crit"])
+
+    @_vectorise
+    def Om_m(self, z):
+        """Omega_m(z) = rho_m / rho_crit (CLASS index_bg_Omega_m: baryons, CDM, the non-relativistic part
+        rho - 3p of ncdm)."""
+        return self._fraction(z, ("m",))
+
+    @_vectorise
+    def Om_b(self, z):
+        """Omega_b(z) = rho_b / rho_crit."""
+        return self._fraction(z, ("b",))
+
+    @_vectorise
+    def Om_cdm(self, z):
+        """Omega_cdm(z) = rho_cdm / rho_crit."""
+        return self._fraction(z, ("cdm",))
+
+    @_vectorise
+    def Om_ncdm(self, z):
+        """Omega_ncdm(z) = sum_i rho_ncdm,i / rho_crit (the whole ncdm density; 0 without ncdm)."""
+        return self._fraction(z, ("ncdm",))
+
+    def _equality(self) -> tuple[float, float]:
+        """(a_eq, H_eq): rho_m = rho_r (CLASS background_find_equality, Omega_m / Omega_r = 1), root in ln a
+        to double precision (CLASS: bisection to tol_tau_eq = 1e-6 Mpc in tau)."""
+        from scipy.optimize import brentq
+
+        bg = self._r().background
+
+        def ratio(lna):
+            d = bg.model.densities(np.exp(lna))
+            return math.log(float(d["m"]) / float(d["r"]))
+
+        lna = brentq(ratio, math.log(1e-8), 0.0, xtol=1e-14, rtol=1e-14)
+        return math.exp(lna), float(bg.model.densities(math.exp(lna))["H"])
+
+    z_eq = property(lambda self: CallableFloat(1.0 / self._equality()[0] - 1.0),
+                    doc="Redshift of matter-radiation equality (rho_m = rho_r).")
+    k_eq = property(lambda self: CallableFloat(math.prod(self._equality())),
+                    doc="k = a H at equality [1/Mpc].")
+
+    # ----------------------------------------------------------------- unit conversions (classy properties)
+    density_factor = property(lambda self: 3 * C.c * C.c / (8 * np.pi * C.G) / (C.Mpc_over_m * C.Mpc_over_m),
+                              doc="CLASS density unit (8 pi G / 3 c^2 rho, Mpc^-2) -> rho [kg/m^3].")
+    Mpc_to_m = property(lambda self: C.Mpc_over_m, doc="1 Mpc in m (CLASS's value).")
+    kg_to_eV = property(lambda self: C.c * C.c / C.eV, doc="1 kg in eV (natural units, CLASS's constants).")
+    c = property(lambda self: C.c, doc="Speed of light [m/s].")
+    kgm3_to_eVMpc3 = property(lambda self: self.kg_to_eV * self.Mpc_to_m**3, doc="kg/m^3 -> eV/Mpc^3.")
+    kg_to_Msol = property(lambda self: 1 / 2.0e30, doc="kg -> solar masses (classy: 1/2e30).")
+    kgm3_to_MsolMpc3 = property(lambda self: self.kg_to_Msol * self.Mpc_to_m**3, doc="kg/m^3 -> Msol/Mpc^3.")

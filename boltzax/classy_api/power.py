@@ -7,6 +7,8 @@ import numpy as np
 from ..errors import CosmoSevereError, NotImplementedOutputError
 from ._base import CallableFloat
 
+EDGE_RTOL = 1e-12  # relative tolerance on the ends of the k and z ranges (one-ulp edges of logspace grids)
+
 
 class PowerMixin:
     def _lp(self):
@@ -17,8 +19,7 @@ class PowerMixin:
 
     def _pk_at(self, which, k, z):
         lp = self._lp()
-        k, z = float(k), float(z)
-        self._check_kz(k, z)
+        k, z = self._check_kz(k, z)
         f = lp.pk_m if which == "m" else lp.pk_cb
         return float(f(k, z)[0, 0])
 
@@ -44,23 +45,30 @@ class PowerMixin:
     def get_pk_and_k_and_z(self, nonlinear=False, only_clustering_species=False, h_units=False):
         """(P [Mpc^3] shape (n_k, n_z), k [1/Mpc], z) on the solved grid, as classy (z decreasing)."""
         lp = self._lp()
-        k = np.asarray(lp.k)
-        z = np.asarray(lp.z)[::-1]
+        k = np.array(lp.k)
+        z = np.array(lp.z)[::-1].copy()
         f = lp.pk_cb if only_clustering_species else lp.pk_m
-        P = np.asarray(f(lp.k, lp.z))[:, ::-1]
+        P = np.array(f(lp.k, lp.z))[:, ::-1].copy()
         if h_units:
             h = float(self._r().params.h)
             return P * h**3, k / h, z
         return P, k, z
 
     def sigma(self, R, z, h_units=False):
-        """sigma(R, z) of total matter, R in Mpc (Mpc/h if h_units)."""
-        R = R / float(self._r().params.h) if h_units else R
-        return float(self._lp().sigma(R, z))
+        """sigma(R, z) of total matter, R in Mpc (Mpc/h if h_units); R and z scalars or arrays, classy's
+        output shape (a float for two scalars, else the squeezed (len(z), len(R)) grid)."""
+        lp = self._lp()
+        zarr = np.atleast_1d(np.asarray(z, dtype=float))
+        Rarr = np.atleast_1d(np.asarray(R, dtype=float))
+        if h_units:
+            Rarr = Rarr / float(self._r().params.h)
+        out = np.array([[float(lp.sigma(r, self._clamp_z(zz))) for r in Rarr] for zz in zarr])
+        return float(out[0, 0]) if (np.ndim(z) == 0 and np.ndim(R) == 0) else np.squeeze(out)
 
     def sigma_cb(self, R, z, h_units=False):
-        R = R / float(self._r().params.h) if h_units else R
-        return float(self._lp().sigma(R, z, cb=True))
+        """sigma(R, z) of CDM + baryons, R in Mpc (Mpc/h if h_units), scalars (classy)."""
+        R = float(R) / float(self._r().params.h) if h_units else float(R)
+        return float(self._lp().sigma(R, self._clamp_z(z), cb=True))
 
     sigma8 = property(lambda self: CallableFloat(self._lp().sigma(8.0 / float(self._r().params.h))))
     sigma8_cb = property(lambda self: CallableFloat(self._lp().sigma(8.0 / float(self._r().params.h), cb=True)))
@@ -76,10 +84,10 @@ class PowerMixin:
 
         def at_z(karr, zz):
             karr = np.asarray(karr, dtype=float)
-            for kk in (karr.min(initial=np.inf), karr.max(initial=0.0)):
-                if karr.size:
-                    self._check_kz(kk, zz)
-            return np.asarray(f(karr.reshape(-1), float(zz)))[:, 0].reshape(karr.shape)
+            if not karr.size:
+                return np.zeros(karr.shape)
+            kc = np.atleast_1d(self._clamp_k(karr))
+            return np.array(f(kc.reshape(-1), self._clamp_z(zz)))[:, 0].reshape(karr.shape)
 
         if np.ndim(z) == 0:
             return float(at_z([k], z)[0]) if np.ndim(k) == 0 else at_z(k, z)
@@ -94,13 +102,42 @@ class PowerMixin:
             return np.moveaxis(np.stack([at_z(kk[i], zarr[i]) for i in range(len(zarr))]), 0, z_axis_in_k_arr)
         return np.stack([at_z(karr, zz) for zz in zarr])
 
-    def _check_kz(self, k, z):
+    def _k_range(self) -> tuple[float, float]:
+        """The k range [1/Mpc] accessors accept: from the precision's pk_k_min (CLASS's own smallest k,
+        1e-4/Mpc, for the default presets) to P_k_max_1/Mpc, and at least the solved table."""
+        from ..precision import get_precision
+
         lp = self._lp()
-        if k > self._request.P_k_max * (1 + 1e-9) or k < float(lp.k[0]):
-            raise CosmoSevereError(f"k = {k} 1/Mpc outside the computed range [{float(lp.k[0])}, "
-                                   f"{self._request.P_k_max}] (set 'P_k_max_1/Mpc')")
-        if z < 0 or z > float(lp.z[-1]) + 1e-12:
-            raise CosmoSevereError(f"z = {z} outside the computed range [0, {float(lp.z[-1])}] (set 'z_max_pk')")
+        return (min(float(lp.k[0]), get_precision(self._precision).pk_k_min),
+                max(float(lp.k[-1]), self._request.P_k_max))
+
+    def _clamp_k(self, k):
+        """k [1/Mpc] (scalar or array) checked against `_k_range` with a relative tolerance of EDGE_RTOL, then
+        clamped onto the solved table: a k at an end of the range (or one ulp beyond, as np.logspace
+        produces) gets the end value; anything further raises CosmoSevereError naming k and the range."""
+        lp = self._lp()
+        lo, hi = self._k_range()
+        karr = np.asarray(k, dtype=float)
+        bad = ~((karr >= lo * (1 - EDGE_RTOL)) & (karr <= hi * (1 + EDGE_RTOL)))
+        if np.any(bad):
+            kb = karr[bad] if karr.ndim else karr
+            raise CosmoSevereError(f"k = {np.ravel(kb)[0]!r} 1/Mpc outside the computed range [{lo}, {hi}] "
+                                   "(set 'P_k_max_1/Mpc')")
+        out = np.clip(karr, float(lp.k[0]), float(lp.k[-1]))
+        return float(out) if out.ndim == 0 else out
+
+    def _clamp_z(self, z) -> float:
+        """z checked against [0, z_max] (relative/absolute tolerance EDGE_RTOL) and clamped."""
+        lp = self._lp()
+        z = float(z)
+        z_hi = float(lp.z[-1])
+        if not (-EDGE_RTOL <= z <= z_hi * (1 + EDGE_RTOL) + EDGE_RTOL):
+            raise CosmoSevereError(f"z = {z!r} outside the computed range [0, {z_hi}] (set 'z_max_pk')")
+        return min(max(z, 0.0), z_hi)
+
+    def _check_kz(self, k, z):
+        """(k, z) checked and clamped onto the computed ranges (see `_clamp_k`, `_clamp_z`)."""
+        return self._clamp_k(float(k)), self._clamp_z(z)
 
     # ----------------------------------------------------------------- growth (output = mPk)
     def scale_dependent_growth_factor_f(self, k, z, h_units=False, nonlinear=False):
@@ -118,8 +155,8 @@ class PowerMixin:
             raise NotImplementedOutputError("scale-dependent growth of the non-linear spectrum: non_linear not "
                                             "implemented yet")
         k = float(k) * (float(self._r().params.h) if h_units else 1.0)
-        self._check_kz(k, float(z))
-        return float(self._lp().growth_rate(k, float(z), cb=cb)[0, 0])
+        k, z = self._check_kz(k, z)
+        return float(self._lp().growth_rate(k, z, cb=cb)[0, 0])
 
     def scale_independent_f_sigma8(self, z):
         """f(z) sigma8(z) with the background growth rate f(z) (classy)."""
