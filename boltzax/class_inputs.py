@@ -140,6 +140,11 @@ FEATURE_DEFAULTS: dict[str, tuple[str, tuple]] = {
     "sd_add_y": ("spectral distortions", _OFF),
     "sd_add_mu": ("spectral distortions", _OFF),
     "sd_reio_type": ("spectral distortions", ("Nozawa_2005",)),
+    # C_l settings at CLASS's defaults (read with C_l outputs; the C_l themselves are the CMB issue's)
+    "lcmb_rescale": ("rescaled CMB lensing", (1.0,)),
+    "lcmb_tilt": ("rescaled CMB lensing", (0.0,)),
+    "lcmb_pivot": ("rescaled CMB lensing", (0.1,)),
+    "want_lcmb_full_limber": ("the full-Limber lensing potential switch", ("yes", "y")),
     "compute damping scale": ("the photon damping scale r_d in the thermodynamics table", ("no", "n")),
     "compute_damping_scale": ("the photon damping scale r_d in the thermodynamics table", ("no", "n")),
 }

@@ -17,7 +17,10 @@ class LifecycleMixin:
     _levellist = ["input", "background", "thermodynamics", "perturbations", "primordial", "fourier", "transfer",
                   "harmonic", "lensing", "distortions"]
 
-    def __init__(self, default: bool = False, precision: str = "default"):
+    def __init__(self, default: bool = False, precision: str = "default", unread: str = "error"):
+        """``precision``: a boltzax preset (fast, default, high).  ``unread``: input names CLASS would not read
+        for the given input raise CosmoSevereError ("error", classy's rule), warn ("warn", the class
+        executable's rule, used by ``boltzax run``) or are ignored ("ignore")."""
         from ..precision import get_precision
 
         get_precision(precision)  # an unknown preset name fails here, naming it
@@ -29,6 +32,7 @@ class LifecycleMixin:
         self._pt = None
         self._request: Request | None = None
         self._computed = False
+        self._unread = unread
         if default:
             self.set_default()
 
@@ -97,7 +101,7 @@ class LifecycleMixin:
         from ..class_inputs import apply_precision
         from ..precision import get_precision
 
-        params, request = from_class_dict(self._pars)
+        params, request = from_class_dict(self._pars, self._unread)
         missing = [o for o in request.output if o and o not in IMPLEMENTED_OUTPUTS]
         if missing:
             raise NotImplementedOutputError(
