@@ -79,3 +79,79 @@ def test_lifecycle():
     assert c.h() == pytest.approx(0.65)
     c.empty()
     assert c.pars == {}
+
+
+# ------------------------------------------------------------------------------ classy conformance (issue 16)
+def test_every_classy_method_exists():
+    from boltzax.class_inputs import vocabulary
+
+    missing = [m for m in vocabulary()["classy_methods"] if not hasattr(Class, m)]
+    assert not missing, missing
+
+
+@pytest.mark.parametrize("name", ["get_Weyl_pk_and_k_and_z", "pk_analytic_nw", "spectral_distortion",
+                                  "get_perturbations", "get_sources", "nonlinear_scale"])
+def test_unimplemented_methods_name_themselves(name):
+    with pytest.raises(NotImplementedOutputError, match=name):
+        getattr(Class(), name)()
+
+
+def test_set_accumulates_and_baseline():
+    c = Class()
+    assert c.set({"h": 0.7}) is True and c.set(omega_b=0.022) is True
+    assert c.pars == {"h": 0.7, "omega_b": 0.022}
+    assert c.set({"h": 0.7}) is None  # nothing changed (classy)
+    c.set_baseline("p18")
+    assert c.pars["H0"] == 6.685836e+01 and "non_linear" not in c.pars
+    with pytest.raises(CosmoSevereError, match="baseline"):
+        c.set_baseline("wmap")
+    with pytest.raises(CosmoSevereError, match="level"):
+        c.compute(["nonsense"])
+
+
+@pytest.fixture(scope="module")
+def cosmo_pk():
+    c = Class(precision="fast")
+    c.set(PLANCK18)
+    c.set({"recombination": "recfast", "output": "mPk", "P_k_max_1/Mpc": 6, "z_max_pk": 1.0})
+    return c  # computed lazily by the first accessor (classy 3.4)
+
+
+def test_pk_edges_and_writable_arrays(cosmo_pk):
+    c = cosmo_pk
+    P, k, z = c.get_pk_and_k_and_z()
+    assert c.pk_lin(1e-4, 0) == pytest.approx(c.pk_lin(k[0], 0), rel=1e-12)  # CLASS's smallest k
+    top = c.pk_lin(6.000000000000001, 0)  # one ulp beyond P_k_max: clamped, finite
+    assert np.isfinite(top) and top == pytest.approx(c.pk_lin(6.0, 0), rel=1e-12)
+    for bad in (6.1, 5e-5):
+        with pytest.raises(CosmoSevereError, match="outside the computed range"):
+            c.pk_lin(bad, 0)
+    for arr in (P, k, z, c.get_thermodynamics()["x_e"], c.get_background()["z"], c.Hubble(np.array([0.0, 1.0]))):
+        arr *= 1.0  # classy returns writable numpy arrays
+    ks = np.logspace(-4, np.log10(6.0), 7)
+    assert np.all(np.isfinite(c.get_pk_all(ks, 0.5, nonlinear=False)))
+    flat = c.get_pk_array(ks, np.array([0.0, 1.0]), 7, 2, False)
+    assert flat[7 + 3] == pytest.approx(c.pk_lin(ks[3], 1.0), rel=1e-12)  # pk[index_z * k_size + index_k]
+
+
+def test_derived_and_new_accessors(cosmo_pk):
+    from boltzax.classy_api.derived import CLASSY_DERIVED
+
+    c = cosmo_pk
+    for n in CLASSY_DERIVED:
+        try:
+            assert np.isfinite(c.get_current_derived_parameters([n])[n]), n
+        except NotImplementedOutputError as e:
+            assert n in str(e)
+    with pytest.raises(CosmoSevereError, match="was not recognized"):
+        c.get_current_derived_parameters(["bogus"])
+    d = c.get_current_derived_parameters(["z_eq", "k_eq", "m_ncdm_tot", "Omega_m"])
+    assert 3300 < d["z_eq"] < 3500 and d["k_eq"] == pytest.approx(float(c.k_eq))
+    assert d["m_ncdm_tot"] == pytest.approx(0.06, rel=1e-4)  # CLASS: Omega_ncdm h^2 93.14 eV
+    assert c.Om_m(0.0) == pytest.approx(d["Omega_m"], rel=1e-10)
+    assert c.Om_b(0.0) + c.Om_cdm(0.0) + c.Om_ncdm(0.0) == pytest.approx(d["Omega_m"], rel=1e-4)
+    assert -3 < c.pk_tilt(0.1, 0.0) < 0 and 0.5 < c.scale_dependent_growth_factor_D(0.1, 1.0) < 0.7
+    assert c.effective_f_sigma8_spline(0.5) == pytest.approx(c.effective_f_sigma8(0.5), rel=2e-2)
+    prim = c.get_primordial()
+    assert prim["k [1/Mpc]"][0] == pytest.approx(1e-4) and np.all(prim["P_scalar(k)"] > 0)
+    assert c.density_factor == pytest.approx(1.6881743146153584e-19, rel=1e-12)  # classy's value
