@@ -36,4 +36,5 @@ def _not_yet(what: str, issue: str):
         raise NotImplementedOutputError(f"{what} is not implemented in boltzax yet ({issue})")
 
     method.__name__ = what
+    method.not_implemented = issue  # read by tools/conformance_table.py
     return method
