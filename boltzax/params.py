@@ -518,7 +518,11 @@ def _request(p: dict, precision: tuple = ()) -> Request:
     if "P_k_max_h/Mpc" in p:
         h = _float("h", p["h"]) if "h" in p else _float("H0", p.get("H0", 67.81)) / 100.0
         pkmax = _float("P_k_max_h/Mpc", p["P_k_max_h/Mpc"]) * h
-    _check_range("P_k_max_1/Mpc", pkmax)
+    lo, hi = RANGES["P_k_max_1/Mpc"]
+    if not lo <= pkmax <= hi:
+        given = "P_k_max_h/Mpc" if "P_k_max_h/Mpc" in p else "P_k_max_1/Mpc"
+        raise CosmoSevereError(f"Parameter '{given}': k_max = {pkmax} 1/Mpc outside the allowed range [{lo}, {hi}] "
+                               "1/Mpc")
     z_pk = tuple(_floats("z_pk", p.get("z_pk", "0")))
     for z in z_pk:
         _check_range("z_pk", z)

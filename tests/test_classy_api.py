@@ -132,6 +132,8 @@ def test_pk_edges_and_writable_arrays(cosmo_pk):
     assert np.all(np.isfinite(c.get_pk_all(ks, 0.5, nonlinear=False)))
     flat = c.get_pk_array(ks, np.array([0.0, 1.0]), 7, 2, False)
     assert flat[7 + 3] == pytest.approx(c.pk_lin(ks[3], 1.0), rel=1e-12)  # pk[index_z * k_size + index_k]
+    with pytest.raises(CosmoSevereError, match="no nonlinear method"):
+        c.get_pk_array(ks, np.array([0.0]), 7, 1, True)
 
 
 def test_derived_and_new_accessors(cosmo_pk):

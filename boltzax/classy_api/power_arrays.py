@@ -15,10 +15,16 @@ K_PER_DECADE_PRIMORDIAL = 10.0  # CLASS precisions.h k_per_decade_primordial
 
 class PowerArraysMixin:
     def _nonlinear_flag(self, nonlinear, what: str) -> None:
-        """classy's nonlinear switch of the array accessors: with non_linear = none the spectrum is linear."""
-        if nonlinear and self._r() is not None and self._request.non_linear != "none":
-            raise NotImplementedOutputError(f"{what}(nonlinear=True) with non_linear = {self._request.non_linear} "
-                                            "is not implemented in boltzax yet")
+        """classy's nonlinear switch of the flat-array accessors: nonlinear=True needs a non-linear method
+        (CLASS fourier_pk_at_z refuses it otherwise)."""
+        if not nonlinear:
+            return
+        self._r()
+        if self._request.non_linear == "none":
+            raise CosmoSevereError(f"{what}: Cannot get nonlinear power spectrum when no nonlinear method is "
+                                   "employed (set 'non_linear', or nonlinear=False)")
+        raise NotImplementedOutputError(f"{what}(nonlinear=True) with non_linear = {self._request.non_linear} "
+                                        "is not implemented in boltzax yet")
 
     def _pk_grid(self, k, z, which: str) -> np.ndarray:
         """P(k[i, j, m], z[j]) [Mpc^3] for a 3-d k array and 1-d z (classy get_pk's layout)."""
@@ -93,7 +99,6 @@ class PowerArraysMixin:
         return float(dlnp(jnp.log(k)))
 
     def _growth_D(self, k, z, h_units, nonlinear, which):
-        self._nonlinear_flag(nonlinear, "scale_dependent_growth_factor_D")
         if nonlinear:
             raise CosmoSevereError("You asked for the scale-dependent growth factor of non-linear matter "
                                    "fluctuations, but you did not ask for non-linear calculations at all")
