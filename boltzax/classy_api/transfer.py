@@ -26,15 +26,15 @@ class TransferMixin:
         from ..precision import get_precision
 
         k, T = transfer_functions(self._res, get_precision(self._precision), z, req.P_k_max)
-        T = {n: np.asarray(v) for n, v in T.items()}
+        T = {n: np.array(v, dtype=float) for n, v in T.items()}  # writable copies, as classy
         h = float(self._res.params.h)
-        out = {"k (h/Mpc)": np.asarray(k) / h}
+        out = {"k (h/Mpc)": np.array(k, dtype=float) / h}
         n_ncdm = T["d_ncdm"].shape[1] if "d_ncdm" in T else 0
         if "mTk" in req.output:
             for n in ("d_g", "d_b", "d_cdm", "d_ur"):
                 out[n] = T[n]
             for i in range(n_ncdm):
-                out[f"d_ncdm[{i}]"] = T["d_ncdm"][:, i]
+                out[f"d_ncdm[{i}]"] = T["d_ncdm"][:, i].copy()
             if "d_fld" in T:
                 out["d_fld"] = T["d_fld"]
             for n in ("d_m", "d_tot", "phi", "psi"):
@@ -43,7 +43,7 @@ class TransferMixin:
             for n in ("t_g", "t_b", "t_ur"):
                 out[n] = T[n]
             for i in range(n_ncdm):
-                out[f"t_ncdm[{i}]"] = T["t_ncdm"][:, i]
+                out[f"t_ncdm[{i}]"] = T["t_ncdm"][:, i].copy()
             if "t_fld" in T:
                 out["t_fld"] = T["t_fld"]
             out["t_tot"] = T["t_tot"]
