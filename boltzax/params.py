@@ -74,7 +74,7 @@ _PHYSICS_KEYS = {
     "ln_A_s_1e10", "n_s", "alpha_s", "k_pivot", "tau_reio", "z_reio", "N_ur", "Omega_ur", "omega_ur", "N_ncdm",
     "m_ncdm", "T_ncdm", "deg_ncdm", "Omega_k", "Omega_Lambda", "Omega_fld", "w0_fld", "wa_fld",
     "cs2_fld", "YHe", "T_cmb", "r", "n_t", "Neff", "use_ppf", "c_gamma_over_c_fld", "theta_s_100",
-    "Omega_m", "omega_m",
+    "Omega_m", "omega_m", "sigma8", "S8",
 }
 KNOWN_KEYS = _REQUEST_KEYS | _PHYSICS_KEYS
 
@@ -94,6 +94,8 @@ RANGES = {
     "m_ncdm": (0.0, 50.0),
     "100*theta_s": (0.5, 2.0),
     "Neff": (0.0, 20.0),
+    "sigma8": (0.1, 3.0),
+    "S8": (0.1, 3.0),
     "k_pivot": (1e-6, 10.0),
     "r": (0.0, 10.0),
     "w0_fld": (-5.0, 1.0 / 3.0),  # w = 1/3 or above is not dark energy
@@ -185,6 +187,8 @@ class Request:
     pt: "PTOptions | None" = None  # CLASS-PT options, set when non_linear == "pt"
     # CLASS precision parameters boltzax honours: ((stage, field, value), ...) (class_inputs.apply_precision)
     class_precision: tuple = ()
+    # ('sigma8' or 'S8', value) when the amplitude is given through sigma8 (boltzax.Class rescales A_s)
+    amplitude_target: tuple = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -280,7 +284,8 @@ def _names(d) -> dict:
     return p
 
 
-def from_class_dict(d: dict, unread: str = "error") -> tuple[CosmoParams, Request]:
+def from_class_dict(d: dict, unread: str = "error", amplitude_from_sigma8: bool = False
+                    ) -> tuple[CosmoParams, Request]:
     """CLASS input dict -> (CosmoParams, Request), with CLASS's defaults and closure rules.
 
     Every name goes through `class_inputs.screen` first (CLASS's vocabulary: precision parameters, flags,
@@ -290,6 +295,9 @@ def from_class_dict(d: dict, unread: str = "error") -> tuple[CosmoParams, Reques
 
     Raises CosmoSevereError naming the parameter for unknown names, wrong types, contradictory combinations
     and values outside the allowed ranges; NotImplementedOutputError for features boltzax lacks.
+    ``amplitude_from_sigma8``: accept 'sigma8' / 'S8' instead of A_s (CLASS shoots on A_s); the CosmoParams
+    then carry CLASS's default A_s and ``Request.amplitude_target`` the target, which `boltzax.Class` meets by
+    rescaling A_s once the linear P(k) is known.  The native API refuses them (its A_s would be wrong).
     """
     from .class_inputs import screen
 
@@ -349,9 +357,15 @@ def from_class_dict(d: dict, unread: str = "error") -> tuple[CosmoParams, Reques
         _check_range("omega_cdm", omega_cdm)
 
     # --- primordial amplitude
-    wa = _exclusive(p, ("A_s", "ln10^{10}A_s", "ln_A_s_1e10"))
+    wa = _exclusive(p, ("A_s", "ln10^{10}A_s", "ln_A_s_1e10", "sigma8", "S8"))
     A_s = D["A_s"]
-    if wa == "A_s":
+    amplitude_target = ()
+    if wa in ("sigma8", "S8"):
+        if not amplitude_from_sigma8:
+            raise NotImplementedOutputError(f"Parameter '{wa}' as an input needs P(k): use boltzax.Class (it rescales "
+                                            f"A_s, P is proportional to A_s), or give 'A_s' to the native API")
+        amplitude_target = (wa, _ranged(p, wa, 0.8))
+    elif wa == "A_s":
         A_s = _float("A_s", p["A_s"])
     elif wa is not None:
         A_s = math.exp(_float(wa, p[wa])) * 1e-10
@@ -465,7 +479,7 @@ def from_class_dict(d: dict, unread: str = "error") -> tuple[CosmoParams, Reques
     params = _as_arrays(params)
     if wu == "Neff" or matter_budget is not None:
         params = _derived_inputs(params, p, wu, matter_budget)
-    request = _request(p, screened.precision)
+    request = dataclasses.replace(_request(p, screened.precision), amplitude_target=amplitude_target)
     if screened.unread_message:
         raise CosmoSevereError(screened.unread_message)
     return params, request

@@ -170,3 +170,39 @@ def test_conformance_table_is_current():
     spec.loader.exec_module(mod)
     with open(os.path.join(root, "docs", "conformance.md")) as f:
         assert f.read() == mod.table(), "docs/conformance.md is stale: run python tools/conformance_table.py"
+
+
+def test_unconverged_root_solve_is_reported(monkeypatch):
+    """An input fixed by a root solve that the computed cosmology does not meet raises CosmoComputationError
+    naming the input (the solver runs with throw=False inside jit)."""
+    from types import SimpleNamespace
+
+    import boltzax.thermo.thermodynamics as T
+    from boltzax import CosmoComputationError, from_class_dict
+    from boltzax.classy_api.lifecycle import _check_roots
+
+    params, _ = from_class_dict({"100*theta_s": 1.9})
+    res = SimpleNamespace(params=params.replace(h=1.4), thermo=None)
+    monkeypatch.setattr(T, "derived_parameters", lambda th: {"100*theta_s": 1.3, "tau_reio": 0.0543,
+                                                             "z_reio": 7.7})
+    with pytest.raises(CosmoComputationError, match=r"100\*theta_s"):
+        _check_roots(params, res)
+    params, _ = from_class_dict({"tau_reio": 0.2})
+    with pytest.raises(CosmoComputationError, match="tau_reio"):
+        _check_roots(params, SimpleNamespace(params=params, thermo=None))
+
+
+def test_sigma8_and_S8_as_inputs(cosmo_pk):
+    base = {k: v for k, v in PLANCK18.items() if k != "ln10^{10}A_s"}
+    extra = {"recombination": "recfast", "output": "mPk", "P_k_max_1/Mpc": 6, "z_max_pk": 1.0}
+    for name, value in (("sigma8", 0.75), ("S8", 0.8)):
+        c = Class(precision="fast")
+        c.set({**base, **extra, name: value})
+        assert float(getattr(c, name)) == pytest.approx(value, rel=1e-10)
+        # P is proportional to A_s: the same cosmology as cosmo_pk up to the amplitude
+        ratio = c.get_current_derived_parameters(["A_s"])["A_s"] / cosmo_pk.get_current_derived_parameters(["A_s"])["A_s"]
+        assert c.pk_lin(0.1, 0.5) == pytest.approx(ratio * cosmo_pk.pk_lin(0.1, 0.5), rel=1e-10)
+    c = Class()
+    c.set({"sigma8": 0.8})
+    with pytest.raises(CosmoSevereError, match="sigma8"):
+        c.compute()

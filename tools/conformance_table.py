@@ -58,7 +58,8 @@ def table() -> str:
         "- Features boltzax lacks, accepted at CLASS's default or \"off\" value, refused with "
         "`NotImplementedOutputError` otherwise: " + "; ".join(features) + ".",
         "- Inputs that fix a derived quantity: `Neff` (sets N_ur), `100*theta_s` / `theta_s_100` (sets h), "
-        "`Omega_m` / `omega_m` (sets omega_cdm). `sigma8` / `S8` as inputs are refused (not implemented).",
+        "`Omega_m` / `omega_m` (sets omega_cdm), `sigma8` / `S8` in `boltzax.Class` with mPk (sets A_s; exact, P is "
+        "proportional to A_s; the native API refuses them).",
         "",
     ])
 

@@ -101,7 +101,10 @@ class LifecycleMixin:
         from ..class_inputs import apply_precision
         from ..precision import get_precision
 
-        params, request = from_class_dict(self._pars, self._unread)
+        params, request = from_class_dict(self._pars, self._unread, amplitude_from_sigma8=True)
+        if request.amplitude_target and "mPk" not in request.output:
+            raise CosmoSevereError(f"Parameter '{request.amplitude_target[0]}' as an input needs the matter power "
+                                   "spectrum: add 'mPk' to 'output'")
         missing = [o for o in request.output if o and o not in IMPLEMENTED_OUTPUTS]
         if missing:
             raise NotImplementedOutputError(
@@ -116,9 +119,12 @@ class LifecycleMixin:
         self._precision = apply_precision(get_precision(self._precision_preset), request.class_precision)
         res = compute(params, self._precision)
         self._check_finite(res)
+        _check_roots(params, res)
         self._pk = self._pt = None
         if "mPk" in request.output:
             self._pk = self._linear_power(res, request)
+            if request.amplitude_target:
+                res, self._pk = _meet_amplitude(res, self._pk, request.amplitude_target)
         self._res, self._request, self._computed = res, request, True
         try:
             self._pt_compute()  # CLASS-PT's one-loop pieces (non linear = PT), classy_pt.PTMixin
@@ -155,6 +161,46 @@ class LifecycleMixin:
         if not self._computed:
             self.compute()
         return self._res
+
+
+def _meet_amplitude(res, lp, target):
+    """A_s such that sigma8 (or S8 = sigma8 sqrt(Omega_m / 0.3)) equals the input (CLASS input.c shoots on A_s
+    with this guess-and-rescale rule, then iterates).  Linear P(k) is proportional to A_s and nothing else
+    computed depends on it, so one rescaling A_s -> A_s (target / value)^2 is exact: results and P(k) tables
+    are updated in place of a second solve."""
+    import equinox as eqx
+
+    from ..background import derived_densities
+
+    name, want = target
+    h = float(res.params.h)
+    got = float(lp.sigma(8.0 / h))
+    if name == "S8":
+        got *= float(np.sqrt(float(derived_densities(res.params)["Omega0_m"]) / 0.3))
+    params = res.params.replace(A_s=res.params.A_s * (want / got) ** 2)
+    return eqx.tree_at(lambda r: r.params, res, params), eqx.tree_at(lambda t: t.params, lp, params)
+
+
+# tolerances of the input root solves as seen from the outputs (the solvers converge to ~1e-10)
+ROOT_RTOL = {"100*theta_s": 1e-6, "tau_reio": 1e-5}
+
+
+def _check_roots(params, res) -> None:
+    """CosmoComputationError when an input fixed by a root solve (100*theta_s -> h, tau_reio -> z_reio) is not
+    met by the computed cosmology: the solve did not converge (throw=False inside jit)."""
+    from ..thermo.thermodynamics import derived_parameters
+
+    th = derived_parameters(res.thermo)
+    checks = []
+    if params.h_from_theta_s:
+        checks.append(("100*theta_s", float(params.theta_s_100), th["100*theta_s"], f"h = {float(res.params.h):.6g}"))
+    if params.reio_from_tau and params.reionization == "camb":
+        checks.append(("tau_reio", float(params.tau_reio), th["tau_reio"], f"z_reio = {th['z_reio']:.6g}"))
+    for name, want, got, at in checks:
+        if not abs(got - want) <= ROOT_RTOL[name] * abs(want):
+            raise CosmoComputationError(f"the root solve for input '{name}' = {want} did not converge: got {got} at "
+                                        f"{at} (h = {float(res.params.h):.6g}, omega_b = {float(params.omega_b):.6g}, "
+                                        f"omega_cdm = {float(params.omega_cdm):.6g})")
 
 
 def _same(a, b) -> bool:
