@@ -1,4 +1,4 @@
-"""Command line: ``boltzax run [FILE.ini] [--output DIR] [--precision fast|default|high]``.
+"""Command line: ``boltzax run [FILE.ini [FILE.pre]] [--output DIR] [--precision fast|default|high]``.
 
 Without an .ini file it computes the default cosmology (Planck 2018 best fit, one 0.06 eV neutrino) with
 ``output = mPk``, prints derived parameters, sigma8 and timings, and writes CLASS-format tables plus a PNG
@@ -39,6 +39,14 @@ def _run(args) -> int:
 
     try:
         inputs = io.read_ini(args.ini) if args.ini else dict(PLANCK18, output="mPk", z_max_pk=1.0)
+        if args.pre:  # CLASS's precision file (class input.ini file.pre): its names join the input's
+            pre = io.read_ini(args.pre)
+            both = sorted(set(pre) & set(inputs))
+            if both:
+                raise io.IniError(args.pre, pre.lines[both[0]][0], pre.lines[both[0]][1],
+                                  f"parameter '{both[0]}' is also set in {args.ini}")
+            inputs.update(pre)
+            inputs.lines.update({n: (f"{args.pre}:{ln}", t) for n, (ln, t) in pre.lines.items()})
     except CosmoError as e:
         return _error(str(e))
     root = os.path.splitext(os.path.basename(args.ini))[0] + "_" if args.ini else "boltzax_"
@@ -157,6 +165,7 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command")
     run = sub.add_parser("run", help="compute a cosmology from a CLASS .ini file (default: Planck 2018)")
     run.add_argument("ini", nargs="?", help="CLASS-syntax input file (name = value lines)")
+    run.add_argument("pre", nargs="?", help="CLASS precision file (.pre), as 'class input.ini file.pre'")
     run.add_argument("--output", "-o", default="output", help="directory for CLASS-format files and plots")
     run.add_argument("--precision", "-p", default="default", choices=["fast", "default", "high"],
                      help="precision preset")

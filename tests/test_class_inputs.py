@@ -226,3 +226,19 @@ def test_class_set_never_raises_another_type(d):
 def test_planck18_roundtrip_json():
     assert from_class_dict(json.loads(json.dumps(PLANCK18)))[0].n_ncdm == 1
     assert np.isfinite(float(from_class_dict(PLANCK18)[0].h))
+
+
+def test_class_precision_file(tmp_path, capsys):
+    """CLASS's .pre files (here cl_permille.pre) are read; `boltzax run input.ini file.pre` merges them."""
+    pre = io.read_ini(os.path.join(INI, "cl_permille.pre"))
+    _, req = from_class_dict({**pre, "output": "mPk"})
+    assert req.class_precision == ()  # none of these six maps onto boltzax's precision: accepted, no effect
+    ini, bad = tmp_path / "a.ini", tmp_path / "bad.pre"
+    ini.write_text("h = 0.7\noutput = mPk\n")
+    bad.write_text("# precision\nl_max_g = lots\n")
+    assert main(["run", str(ini), str(bad), "--output", str(tmp_path / "o"), "--precision", "fast"]) == 2
+    err = capsys.readouterr().err
+    assert "l_max_g" in err and "bad.pre:2" in err
+    bad.write_text("h = 0.68\n")
+    assert main(["run", str(ini), str(bad), "--output", str(tmp_path / "o")]) == 2
+    assert "also set" in capsys.readouterr().err
