@@ -2,6 +2,9 @@
 
 Uses the "fast" precision preset (logic, not accuracy: accuracy is tested per module)."""
 
+import json
+import os
+
 import numpy as np
 import pytest
 
@@ -206,3 +209,33 @@ def test_sigma8_and_S8_as_inputs(cosmo_pk):
     c.set({"sigma8": 0.8})
     with pytest.raises(CosmoSevereError, match="sigma8"):
         c.compute()
+
+
+# ------------------------------------------------------------------------------ values against classy
+CLASSY_API_REF = os.path.join(os.path.dirname(__file__), "reference", "classy_api", "values.npz")
+
+
+@pytest.fixture(scope="module")
+def classy_api_ref():
+    assert os.path.exists(CLASSY_API_REF), "missing: run tools/make_classy_api_reference.py"
+    return dict(np.load(CLASSY_API_REF))
+
+
+@pytest.mark.parametrize("name", ["fid", "ncdm3", "ok_neg_w0wa"])
+def test_new_accessors_match_classy(name, classy_api_ref):
+    """Derived parameters, Om_*(z), equality and unit constants against classy 3.4.1 (1e-4, the background
+    target; fast preset, RECFAST as the reference)."""
+    ref = classy_api_ref
+    c = Class(precision="fast")
+    c.set(json.loads(str(ref[f"{name}/input"])))
+    prefix = f"{name}/derived/"
+    names = [k[len(prefix):] for k in ref if k.startswith(prefix)]
+    got = c.get_current_derived_parameters(names)
+    for n in names:
+        assert got[n] == pytest.approx(float(ref[prefix + n]), rel=1e-4, abs=1e-12), n
+    for f in ("Om_m", "Om_b", "Om_cdm", "Om_ncdm"):
+        np.testing.assert_allclose(getattr(c, f)(ref["Z"]), ref[f"{name}/{f}"], rtol=1e-4, atol=1e-12, err_msg=f)
+    assert float(c.z_eq) == pytest.approx(float(ref[f"{name}/z_eq"]), rel=1e-4)
+    assert float(c.k_eq) == pytest.approx(float(ref[f"{name}/k_eq"]), rel=1e-4)
+    for u in [k[6:] for k in ref if k.startswith("units/")]:
+        assert getattr(c, u) == pytest.approx(float(ref["units/" + u]), rel=1e-14), u
