@@ -126,6 +126,11 @@ def test_pk_edges_and_writable_arrays(cosmo_pk):
     assert c.pk_lin(1e-4, 0) == pytest.approx(c.pk_lin(k[0], 0), rel=1e-12)  # CLASS's smallest k
     top = c.pk_lin(6.000000000000001, 0)  # one ulp beyond P_k_max: clamped, finite
     assert np.isfinite(top) and top == pytest.approx(c.pk_lin(6.0, 0), rel=1e-12)
+    # a script looping over CLASS's own grid, endpoints included (k from get_pk_and_k_and_z, z decreasing)
+    loop = np.array([[c.pk_lin(kk, zz) for zz in z] for kk in k[:: max(1, len(k) // 15)]] + [[c.pk_lin(k[-1], zz)
+                                                                                             for zz in z]])
+    assert np.all(np.isfinite(loop)) and np.all(loop > 0)
+    np.testing.assert_allclose(loop[-1], P[-1], rtol=1e-10)
     for bad in (6.1, 5e-5):
         with pytest.raises(CosmoSevereError, match="outside the computed range"):
             c.pk_lin(bad, 0)
