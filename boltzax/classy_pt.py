@@ -1,7 +1,7 @@
 """CLASS-PT's classy methods on `boltzax.Class` (``'non linear': 'PT'``): the glue between the classy
 wrapper and `boltzax.pt.classpt_api.ClassPT` (one-loop EFT pieces with CLASS-PT's units and quirks).
 
-Options (CLASS-PT's names and defaults, parsed by `params._pt_options`): ``'IR resummation'`` (Yes),
+Options (CLASS-PT's names and defaults, parsed by `params_pt._pt_options`): ``'IR resummation'`` (Yes),
 ``'Bias tracers'`` (Yes; the bias pieces are always computed), ``'RSD'`` (No), ``'AP'`` (read only when RSD
 is on; then Yes unless 'No'), ``'Omfid'`` (0.31), ``'cb'`` (Yes: loops from the CDM+baryon spectrum, No:
 total matter), ``'z_pk'`` (the redshifts at which the pieces are computed; `get_pk_mult` accepts only

@@ -1,4 +1,4 @@
-"""Command line: ``boltzax run [FILE.ini] [--output DIR] [--precision fast|default|high]``.
+"""Command line: ``boltzax run [FILE.ini [FILE.pre]] [--output DIR] [--precision fast|default|high]``.
 
 Without an .ini file it computes the default cosmology (Planck 2018 best fit, one 0.06 eV neutrino) with
 ``output = mPk``, prints derived parameters, sigma8 and timings, and writes CLASS-format tables plus a PNG
@@ -17,30 +17,60 @@ def _log(msg: str) -> None:
     print(f"[boltzax] {msg}", flush=True)
 
 
+def _error(msg: str) -> int:
+    print(f"boltzax: error: {msg}", file=sys.stderr)
+    return 2
+
+
+def _where(e: Exception, inputs) -> str:
+    """The file, line and text of the .ini parameters that an error message names."""
+    lines = getattr(inputs, "lines", {})
+    hits = [f"{lines[n][0]}: {lines[n][1].strip()}" for n in lines if f"'{n}'" in str(e) or f"{n} (" in str(e)]
+    return ("\n  at line " + "\n  at line ".join(hits)) if hits else ""
+
+
 def _run(args) -> int:
+    import warnings
+
     from . import io
     from .classy_api import Class
     from .errors import CosmoError
     from .params import PLANCK18
 
-    inputs = io.read_ini(args.ini) if args.ini else dict(PLANCK18, output="mPk", z_max_pk=1.0)
+    try:
+        inputs = io.read_ini(args.ini) if args.ini else dict(PLANCK18, output="mPk", z_max_pk=1.0)
+        if args.pre:  # CLASS's precision file (class input.ini file.pre): its names join the input's
+            pre = io.read_ini(args.pre)
+            both = sorted(set(pre) & set(inputs))
+            if both:
+                raise io.IniError(args.pre, pre.lines[both[0]][0], pre.lines[both[0]][1],
+                                  f"parameter '{both[0]}' is also set in {args.ini}")
+            inputs.update(pre)
+            inputs.lines.update({n: (f"{args.pre}:{ln}", t) for n, (ln, t) in pre.lines.items()})
+    except CosmoError as e:
+        return _error(str(e))
     root = os.path.splitext(os.path.basename(args.ini))[0] + "_" if args.ini else "boltzax_"
-    os.makedirs(args.output, exist_ok=True)
     _log(f"input: {args.ini or 'default cosmology (Planck 2018 + one 0.06 eV neutrino)'}")
-    cosmo = Class(precision=args.precision)
+    cosmo = Class(precision=args.precision, unread="warn")  # as the class executable: unread names warn
     cosmo.set(inputs)
     try:
         _log("computing background + thermodynamics (first call compiles; cached afterwards) ...")
         t0 = time.perf_counter()
-        cosmo.compute()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            cosmo.compute()
+        for w in caught:
+            _log(f"warning: {w.message}")
         t_first = time.perf_counter() - t0
         cosmo.struct_cleanup()
         t0 = time.perf_counter()
-        cosmo.compute()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cosmo.compute()
         t_warm = time.perf_counter() - t0
     except CosmoError as e:
-        print(f"boltzax: error: {e}", file=sys.stderr)
-        return 2
+        where = _where(e, inputs)
+        return _error(f"{e}" + (f" (in {args.ini}){where}" if args.ini and where else ""))
 
     names = ["h", "H0", "Omega_m", "Omega_Lambda", "Neff", "age", "conformal_age", "YHe", "z_reio",
              "tau_reio", "z_rec", "z_star", "rs_rec", "rs_star", "100*theta_s", "100*theta_star", "z_d", "rs_d"]
@@ -55,7 +85,7 @@ def _run(args) -> int:
     print("-" * 38)
     for k, v in derived.items():
         print(f"{k:<22}{v:>16.8g}")
-    has_pk = "mPk" in str(inputs.get("output", ""))
+    has_pk = cosmo._pk is not None
     if has_pk:
         for n in ("sigma8", "sigma8_cb", "S8"):
             print(f"{n:<22}{float(getattr(cosmo, n)):>16.8g}")
@@ -64,14 +94,23 @@ def _run(args) -> int:
     print(f"{'warm call':<22}{t_warm:>14.3f} s")
     print()
 
+    # every output is produced in a scratch folder first and moved into place at the end: an error leaves
+    # no half-written file behind
+    import shutil
+    import tempfile
+
     bg = cosmo.get_background()
     th = cosmo.get_thermodynamics()
-    io.write_table(os.path.join(args.output, root + "background.dat"), bg, io.BACKGROUND_HEADER)
-    io.write_table(os.path.join(args.output, root + "thermodynamics.dat"), th, io.THERMO_HEADER)
-    io.write_parameters(os.path.join(args.output, root + "parameters.ini"), derived, inputs)
-    png = os.path.join(args.output, root + "summary.png")
-    _plot(bg, th, png, cosmo if has_pk else None)
-    for f in ("background.dat", "thermodynamics.dat", "parameters.ini", "summary.png"):
+    os.makedirs(args.output, exist_ok=True)
+    files = ("background.dat", "thermodynamics.dat", "parameters.ini", "summary.png")
+    with tempfile.TemporaryDirectory(dir=args.output, prefix=".boltzax_tmp_") as tmp:
+        io.write_table(os.path.join(tmp, "background.dat"), bg, io.BACKGROUND_HEADER)
+        io.write_table(os.path.join(tmp, "thermodynamics.dat"), th, io.THERMO_HEADER)
+        io.write_parameters(os.path.join(tmp, "parameters.ini"), derived, inputs)
+        _plot(bg, th, os.path.join(tmp, "summary.png"), cosmo if has_pk else None)
+        for f in files:
+            shutil.move(os.path.join(tmp, f), os.path.join(args.output, root + f))
+    for f in files:
         _log(f"wrote {os.path.join(args.output, root + f)}")
     return 0
 
@@ -126,6 +165,7 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command")
     run = sub.add_parser("run", help="compute a cosmology from a CLASS .ini file (default: Planck 2018)")
     run.add_argument("ini", nargs="?", help="CLASS-syntax input file (name = value lines)")
+    run.add_argument("pre", nargs="?", help="CLASS precision file (.pre), as 'class input.ini file.pre'")
     run.add_argument("--output", "-o", default="output", help="directory for CLASS-format files and plots")
     run.add_argument("--precision", "-p", default="default", choices=["fast", "default", "high"],
                      help="precision preset")

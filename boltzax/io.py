@@ -1,7 +1,7 @@
 """CLASS-format input and output files.
 
-* `read_ini`: CLASS ``.ini`` syntax (``source/parser.c``): one ``name = value`` per line; ``#`` starts a
-  comment; lines without ``=`` are ignored; later lines override earlier ones.
+* `read_ini`: CLASS ``.ini`` syntax (``tools/parser.c``): one ``name = value`` per line; ``#`` starts a
+  comment; lines without ``=`` are ignored; a parameter given twice is an error (as CLASS).
 * `write_table`: CLASS's column layout (``include/common.h``: ``class_fprintf_columntitle`` and
   ``class_fprintf_double``: width 24, 12 significant digits), so CLASS's plotting tools read our files.
 """
@@ -18,20 +18,51 @@ _COLUMNWIDTH = 24
 _OUTPUTPRECISION = 12
 
 
-def read_ini(path: str) -> dict:
-    """Parse a CLASS .ini file into a dict of strings (CLASS names)."""
+class IniError(CosmoSevereError):
+    """A malformed .ini file: carries the file, the line number and the offending text."""
+
+    def __init__(self, path: str, lineno: int, text: str, why: str):
+        super().__init__(f"{path}:{lineno}: {why}: {text.strip()!r}")
+        self.path, self.lineno, self.text = path, lineno, text
+
+
+class IniDict(dict):
+    """The parameters of an .ini file, with ``lines[name] = (line number, text)`` for error messages."""
+
+    lines: dict
+
+
+def read_ini(path: str) -> IniDict:
+    """Parse a CLASS .ini file into a dict of strings (CLASS names), with CLASS's rules (tools/parser.c):
+    lines without '=' and lines with '#' before the '=' are comments; the value ends at '#'; an empty value
+    leaves the parameter unset; quotes around the name are dropped.  A line with no name before '=', a
+    parameter given twice, or a file that is not text raise `IniError` (file, line number, text)."""
     if not os.path.exists(path):
         raise CosmoSevereError(f"input file '{path}' does not exist")
-    out: dict[str, str] = {}
-    with open(path) as f:
-        for raw in f:
-            line = raw.split("#", 1)[0].strip()
-            if "=" not in line:
-                continue
-            name, value = line.split("=", 1)
-            name, value = name.strip(), value.strip()
-            if name and value:
-                out[name] = value
+    out = IniDict()
+    out.lines = {}
+    try:
+        with open(path, encoding="utf-8") as f:
+            raw_lines = f.read().splitlines()
+    except UnicodeDecodeError as e:
+        raise CosmoSevereError(f"{path}: not a text file ({e.reason} at byte {e.start})") from None
+    for lineno, raw in enumerate(raw_lines, start=1):
+        if "\x00" in raw:
+            raise IniError(path, lineno, raw, "a NUL byte in the line")
+        eq, hsh = raw.find("="), raw.find("#")
+        if eq < 0 or (0 <= hsh < eq):
+            continue
+        name = raw[:eq].strip().strip("'\"").strip()
+        value = raw[eq + 1:].split("#", 1)[0].strip()
+        if not name:
+            raise IniError(path, lineno, raw, "syntax error, no name on the left of the '=' sign")
+        if not value:
+            continue
+        if name in out:
+            first = out.lines[name][0]
+            raise IniError(path, lineno, raw, f"multiple entry of parameter '{name}' (first on line {first})")
+        out[name] = value
+        out.lines[name] = (lineno, raw)
     return out
 
 

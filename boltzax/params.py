@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from typing import Any
 
 import equinox as eqx
@@ -23,6 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .errors import CosmoSevereError, NotImplementedOutputError
+from .params_pt import PTOptions, _pt_options  # noqa: F401  (CLASS-PT's options of non linear = PT)
 
 # CLASS v3.4.1 defaults (source/input.c, input_default_params)
 CLASS_DEFAULTS = dict(
@@ -65,18 +67,15 @@ PLANCK18 = {
 _REQUEST_KEYS = {
     "output", "lensing", "modes", "l_max_scalars", "l_max_tensors", "P_k_max_1/Mpc", "P_k_max_h/Mpc",
     "z_pk", "z_max_pk", "non_linear", "non linear", "recombination", "reio_parametrization",
-    "write_background", "write_thermodynamics", "root", "overwrite_root", "write_parameters",
-    "background_verbose", "thermodynamics_verbose", "perturbations_verbose", "transfer_verbose",
-    "primordial_verbose", "harmonic_verbose", "fourier_verbose", "lensing_verbose", "output_verbose",
-    "input_verbose", "format", "headers", "k_output_values", "gauge", "ic",
-    "IR resummation", "Bias tracers", "RSD", "AP", "Omfid", "cb", "PNG", "FFTLog mode", "Input Pk",
+    "k_output_values", "IR resummation", "Bias tracers", "RSD", "AP", "Omfid", "cb", "PNG", "FFTLog mode", "Input Pk",
     "no-wiggle", "alpha_rs", "PT_k_max_h/Mpc",
 }
 _PHYSICS_KEYS = {
     "h", "H0", "100*theta_s", "omega_b", "Omega_b", "omega_cdm", "Omega_cdm", "A_s", "ln10^{10}A_s",
     "ln_A_s_1e10", "n_s", "alpha_s", "k_pivot", "tau_reio", "z_reio", "N_ur", "Omega_ur", "omega_ur", "N_ncdm",
     "m_ncdm", "T_ncdm", "deg_ncdm", "Omega_k", "Omega_Lambda", "Omega_fld", "w0_fld", "wa_fld",
-    "cs2_fld", "YHe", "T_cmb", "r", "n_t", "N_eff", "use_ppf", "c_gamma_over_c_fld",
+    "cs2_fld", "YHe", "T_cmb", "r", "n_t", "Neff", "use_ppf", "c_gamma_over_c_fld", "theta_s_100",
+    "Omega_m", "omega_m", "sigma8", "S8",
 }
 KNOWN_KEYS = _REQUEST_KEYS | _PHYSICS_KEYS
 
@@ -95,6 +94,24 @@ RANGES = {
     "Omega_k": (-0.5, 0.5),
     "m_ncdm": (0.0, 50.0),
     "100*theta_s": (0.5, 2.0),
+    "Neff": (0.0, 20.0),
+    "sigma8": (0.1, 3.0),
+    "S8": (0.1, 3.0),
+    "k_pivot": (1e-6, 10.0),
+    "r": (0.0, 10.0),
+    "w0_fld": (-5.0, 1.0 / 3.0),  # w = 1/3 or above is not dark energy
+    "wa_fld": (-5.0, 5.0),
+    "cs2_fld": (0.0, 1.0),
+    "T_ncdm": (0.01, 10.0),  # in units of T_cmb
+    "deg_ncdm": (1e-3, 100.0),
+    "alpha_s": (-1.0, 1.0),
+    "Omega_Lambda": (-1.0, 2.0),
+    "Omega_fld": (-1.0, 2.0),
+    "P_k_max_1/Mpc": (1e-3, 100.0),  # CLASS's own P(k) table reaches 1e-4/Mpc; boltzax validated to 5/Mpc
+    "z_pk": (0.0, 1000.0),
+    "z_max_pk": (0.0, 1000.0),
+    "l_max_scalars": (2, 10000),
+    "l_max_tensors": (2, 10000),
 }
 
 
@@ -169,39 +186,62 @@ class Request:
     z_max_pk: float = 0.0
     non_linear: str = "none"
     pt: "PTOptions | None" = None  # CLASS-PT options, set when non_linear == "pt"
-
-
-@dataclasses.dataclass(frozen=True)
-class PTOptions:
-    """CLASS-PT's options of ``non linear = PT`` (source/input.c of CLASS-PT e02293a), with its defaults:
-    IR resummation, bias tracers and cb on, RSD off; 'AP' is read only when RSD is on and then defaults to
-    on (CLASS-PT re-reads the RSD string when 'AP' is absent); 'Omfid' 0.31."""
-
-    ir_resum: bool = True
-    bias: bool = True
-    rsd: bool = False
-    ap: bool = False
-    Omfid: float = 0.31
-    cb: bool = True
+    # CLASS precision parameters boltzax honours: ((stage, field, value), ...) (class_inputs.apply_precision)
+    class_precision: tuple = ()
+    # ('sigma8' or 'S8', value) when the amplitude is given through sigma8 (boltzax.Class rescales A_s)
+    amplitude_target: tuple = ()
 
 
 def _float(name: str, value) -> float:
+    """A finite number from a number or a string (as CLASS's parser reads it); anything else names ``name``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, str, np.ndarray)):
+        raise CosmoSevereError(f"Parameter '{name}': expected a number, got {type(value).__name__} {value!r}")
+    if isinstance(value, np.ndarray) and value.ndim != 0:
+        raise CosmoSevereError(f"Parameter '{name}': expected one number, got an array of shape {value.shape}")
     try:
-        return float(value)
+        x = float(value)
     except (TypeError, ValueError):
-        raise CosmoSevereError(f"Parameter '{name}': could not read '{value}' as a number") from None
+        raise CosmoSevereError(f"Parameter '{name}': could not read {value!r} as a number") from None
+    if not math.isfinite(x):
+        raise CosmoSevereError(f"Parameter '{name}' = {value!r}: not a finite number")
+    return x
+
+
+def _int(name: str, value) -> int:
+    """An integer (CLASS reads these with %d): a number with no fractional part."""
+    x = _float(name, value)
+    if x != int(x):
+        raise CosmoSevereError(f"Parameter '{name}' = {value!r}: expected an integer")
+    return int(x)
 
 
 def _floats(name: str, value) -> list[float]:
-    if isinstance(value, (list, tuple, np.ndarray)):
+    if isinstance(value, (list, tuple, np.ndarray)) and np.ndim(value) == 1:
         return [_float(name, v) for v in value]
-    return [_float(name, v) for v in str(value).replace(",", " ").split()]
+    if isinstance(value, (numbers.Real, np.ndarray)) and not isinstance(value, (bool, np.bool_)):
+        return [_float(name, value)]
+    if not isinstance(value, str):
+        raise CosmoSevereError(f"Parameter '{name}': expected a number or a comma-separated list, got "
+                               f"{type(value).__name__} {value!r}")
+    items = [x.strip() for x in value.split(",")]
+    if len(items) > 1 and items[-1] == "":
+        items = items[:-1]  # a trailing comma, as CLASS's list parser allows
+    if not items or any(x == "" for x in items):
+        raise CosmoSevereError(f"Parameter '{name}' = {value!r}: an empty entry in the list")
+    return [_float(name, v) for x in items for v in x.split()]
 
 
 def _check_range(name: str, value: float) -> None:
     lo, hi = RANGES.get(name, (-math.inf, math.inf))
     if not (lo <= value <= hi):
         raise CosmoSevereError(f"Parameter '{name}' = {value} outside the allowed range [{lo}, {hi}]")
+
+
+def _ranged(p: dict, name: str, default: float) -> float:
+    """The number given for ``name`` (or ``default``), checked against `RANGES`."""
+    x = _float(name, p.get(name, default))
+    _check_range(name, x)
+    return x
 
 
 def _exclusive(p: dict, names: tuple[str, ...]) -> str | None:
@@ -216,16 +256,40 @@ def _output_list(value) -> tuple[str, ...]:
     return tuple(x.strip() for x in s if x.strip())
 
 
-def from_class_dict(d: dict) -> tuple[CosmoParams, Request]:
+def _names(d) -> dict:
+    if not isinstance(d, dict):
+        raise CosmoSevereError(f"CLASS parameters must be a dict of name -> value, got {type(d).__name__}")
+    p = {}
+    for k, v in d.items():
+        if not isinstance(k, str) or not k.strip():
+            raise CosmoSevereError(f"Parameter name {k!r}: names are non-empty strings (CLASS names)")
+        if k.strip() in p:
+            raise CosmoSevereError(f"Parameter '{k.strip()}' given twice (names differing only by spaces)")
+        if v is None:
+            raise CosmoSevereError(f"Parameter '{k.strip()}': no value (None)")
+        p[k.strip()] = v.strip() if isinstance(v, str) else v
+    return p
+
+
+def from_class_dict(d: dict, unread: str = "error", amplitude_from_sigma8: bool = False
+                    ) -> tuple[CosmoParams, Request]:
     """CLASS input dict -> (CosmoParams, Request), with CLASS's defaults and closure rules.
 
-    Raises CosmoSevereError naming the parameter for unknown names, contradictory combinations and
-    values outside the allowed ranges.
+    Every name goes through `class_inputs.screen` first (CLASS's vocabulary: precision parameters, flags,
+    switches of features boltzax lacks at their default values, and CLASS's rules on which names it reads
+    for a given input).  ``unread``: names CLASS would not read for this input are an error ("error", as
+    classy), a warning ("warn", as the ``class`` executable) or ignored ("ignore").
+
+    Raises CosmoSevereError naming the parameter for unknown names, wrong types, contradictory combinations
+    and values outside the allowed ranges; NotImplementedOutputError for features boltzax lacks.
+    ``amplitude_from_sigma8``: accept 'sigma8' / 'S8' instead of A_s (CLASS shoots on A_s); the CosmoParams
+    then carry CLASS's default A_s and ``Request.amplitude_target`` the target, which `boltzax.Class` meets by
+    rescaling A_s once the linear P(k) is known.  The native API refuses them (its A_s would be wrong).
     """
-    p = {str(k).strip(): v for k, v in d.items()}
-    unknown = sorted(k for k in p if k not in KNOWN_KEYS)
-    if unknown:
-        raise CosmoSevereError(f"Unknown parameter(s) {unknown}: not read by boltzax (nor by CLASS)")
+    from .class_inputs import screen
+
+    screened = screen(_names(d), KNOWN_KEYS, unread)
+    p = screened.parse
     D = CLASS_DEFAULTS
     # the dark-energy fluid's perturbations: CLASS's default PPF scheme with c_Gamma/c_fld = 0.4 only
     if str(p.get("use_ppf", "yes")).strip().lower() not in ("yes", "y", "true", "1"):
@@ -235,6 +299,10 @@ def from_class_dict(d: dict) -> tuple[CosmoParams, Request]:
         raise NotImplementedOutputError("Parameter 'c_gamma_over_c_fld': only CLASS's default 0.4 is implemented")
 
     # --- Hubble rate: h, H0 or 100*theta_s
+    if "theta_s_100" in p:  # CLASS's alias of 100*theta_s (input.c target_namestrings)
+        if "100*theta_s" in p:
+            raise CosmoSevereError("You can only enter one of '100*theta_s' or 'theta_s_100'")
+        p["100*theta_s"] = p.pop("theta_s_100")
     which = _exclusive(p, ("h", "H0", "100*theta_s"))
     h_from_theta_s = which == "100*theta_s"
     h = D["h"]
@@ -264,12 +332,27 @@ def from_class_dict(d: dict) -> tuple[CosmoParams, Request]:
     omega_b = physical("omega_b", "Omega_b", D["omega_b"])
     _check_range("omega_b", omega_b)
     omega_cdm = physical("omega_cdm", "Omega_cdm", D["omega_cdm"])
-    _check_range("omega_cdm", omega_cdm)
+    matter_budget = _exclusive(p, ("Omega_m", "omega_m"))
+    if matter_budget is not None:
+        given = [n for n in ("Omega_cdm", "omega_cdm") if n in p]
+        if given:
+            raise CosmoSevereError(f"If you want to use '{matter_budget}' you cannot fix '{given[0]}' "
+                                   "simultaneously (CLASS input.c)")
+        if matter_budget == "Omega_m" and h_from_theta_s:
+            raise CosmoSevereError("'Omega_m' cannot be combined with '100*theta_s'; give 'omega_m'")
+    else:
+        _check_range("omega_cdm", omega_cdm)
 
     # --- primordial amplitude
-    wa = _exclusive(p, ("A_s", "ln10^{10}A_s", "ln_A_s_1e10"))
+    wa = _exclusive(p, ("A_s", "ln10^{10}A_s", "ln_A_s_1e10", "sigma8", "S8"))
     A_s = D["A_s"]
-    if wa == "A_s":
+    amplitude_target = ()
+    if wa in ("sigma8", "S8"):
+        if not amplitude_from_sigma8:
+            raise NotImplementedOutputError(f"Parameter '{wa}' as an input needs P(k): use boltzax.Class (it rescales "
+                                            f"A_s, P is proportional to A_s), or give 'A_s' to the native API")
+        amplitude_target = (wa, _ranged(p, wa, 0.8))
+    elif wa == "A_s":
         A_s = _float("A_s", p["A_s"])
     elif wa is not None:
         A_s = math.exp(_float(wa, p[wa])) * 1e-10
@@ -278,9 +361,9 @@ def from_class_dict(d: dict) -> tuple[CosmoParams, Request]:
     _check_range("n_s", n_s)
 
     # --- neutrinos
-    N_ncdm = int(_float("N_ncdm", p.get("N_ncdm", 0)))
-    if N_ncdm < 0:
-        raise CosmoSevereError(f"Parameter 'N_ncdm' = {N_ncdm} must be >= 0")
+    N_ncdm = _int("N_ncdm", p.get("N_ncdm", 0))
+    if not 0 <= N_ncdm <= 10:
+        raise CosmoSevereError(f"Parameter 'N_ncdm' = {N_ncdm} outside the allowed range [0, 10]")
     for name in ("m_ncdm", "T_ncdm", "deg_ncdm"):
         if name in p and N_ncdm == 0:
             raise CosmoSevereError(f"Parameter '{name}' given but 'N_ncdm' is 0 (set N_ncdm)")
@@ -300,8 +383,11 @@ def from_class_dict(d: dict) -> tuple[CosmoParams, Request]:
         _check_range("m_ncdm", m)
     T_ncdm = ncdm_list("T_ncdm", D["T_ncdm"]) if N_ncdm else np.zeros(0)
     deg_ncdm = ncdm_list("deg_ncdm", D["deg_ncdm"]) if N_ncdm else np.zeros(0)
+    for name, values in (("T_ncdm", T_ncdm), ("deg_ncdm", deg_ncdm)):
+        for x in values:
+            _check_range(name, x)
 
-    wu = _exclusive(p, ("N_ur", "Omega_ur", "omega_ur"))
+    wu = _exclusive(p, ("N_ur", "Omega_ur", "omega_ur", "Neff"))
     from .constants import nu_over_gamma, omega_gamma
 
     og = omega_gamma(T_cmb)
@@ -311,10 +397,11 @@ def from_class_dict(d: dict) -> tuple[CosmoParams, Request]:
         N_ur = _float("N_ur", p["N_ur"])
     elif wu == "omega_ur":
         N_ur = _float("omega_ur", p["omega_ur"]) / (nu_over_gamma * og)
-    else:
+    elif wu == "Omega_ur":
         N_ur = _float("Omega_ur", p["Omega_ur"]) * h * h / (nu_over_gamma * og)
-    if "N_eff" in p:
-        raise CosmoSevereError("Parameter 'N_eff' is not a CLASS input; give 'N_ur' (and N_ncdm, T_ncdm)")
+    else:  # Neff: N_ur is set below so that the derived Neff equals it (CLASS shoots on N_ur)
+        N_ur = 0.0
+        _check_range("Neff", _float("Neff", p["Neff"]))
     _check_range("N_ur", N_ur)
 
     # --- curvature and dark energy closure (input.c section 8)
@@ -323,8 +410,8 @@ def from_class_dict(d: dict) -> tuple[CosmoParams, Request]:
     has_L, has_f = "Omega_Lambda" in p, "Omega_fld" in p
     if has_L and has_f:
         raise CosmoSevereError("'Omega_Lambda' or 'Omega_fld' must be left unspecified (one closes the budget)")
-    Omega_Lambda = _float("Omega_Lambda", p["Omega_Lambda"]) if has_L else 0.0
-    Omega_fld = _float("Omega_fld", p["Omega_fld"]) if has_f else 0.0
+    Omega_Lambda = _ranged(p, "Omega_Lambda", 0.0)
+    Omega_fld = _ranged(p, "Omega_fld", 0.0)
     closure = "fld" if has_L else "lambda"
     has_fld = has_L or (has_f and Omega_fld != 0.0)
     if not has_fld:
@@ -360,24 +447,57 @@ def from_class_dict(d: dict) -> tuple[CosmoParams, Request]:
     if recomb not in ("hyrec", "recfast"):
         raise CosmoSevereError(f"Parameter 'recombination' = '{recomb}': allowed 'hyrec' or 'recfast'")
 
-    r = _float("r", p.get("r", D["r"]))
+    r = _ranged(p, "r", D["r"])
     # CLASS default n_t = "scc": -r/8 (2 - r/8 - n_s) (input.c, single-field consistency)
     n_t = _float("n_t", p["n_t"]) if "n_t" in p and str(p["n_t"]) != "scc" else -r / 8.0 * (2.0 - r / 8.0 - n_s)
 
     params = CosmoParams(
         h=h, omega_b=omega_b, omega_cdm=omega_cdm, Omega_k=Omega_k, Omega_Lambda=Omega_Lambda,
-        Omega_fld=Omega_fld, A_s=A_s, n_s=n_s, alpha_s=_float("alpha_s", p.get("alpha_s", D["alpha_s"])),
-        k_pivot=_float("k_pivot", p.get("k_pivot", D["k_pivot"])), tau_reio=tau_reio, z_reio=z_reio,
+        Omega_fld=Omega_fld, A_s=A_s, n_s=n_s, alpha_s=_ranged(p, "alpha_s", D["alpha_s"]),
+        k_pivot=_ranged(p, "k_pivot", D["k_pivot"]), tau_reio=tau_reio, z_reio=z_reio,
         N_ur=N_ur, T_cmb=T_cmb, YHe=YHe, m_ncdm=jnp.asarray(m_ncdm), T_ncdm=jnp.asarray(T_ncdm),
-        deg_ncdm=jnp.asarray(deg_ncdm), w0_fld=_float("w0_fld", p.get("w0_fld", D["w0_fld"])),
-        wa_fld=_float("wa_fld", p.get("wa_fld", D["wa_fld"])),
-        cs2_fld=_float("cs2_fld", p.get("cs2_fld", D["cs2_fld"])), r=r, n_t=n_t, theta_s_100=theta,
+        deg_ncdm=jnp.asarray(deg_ncdm), w0_fld=_ranged(p, "w0_fld", D["w0_fld"]),
+        wa_fld=_ranged(p, "wa_fld", D["wa_fld"]),
+        cs2_fld=_ranged(p, "cs2_fld", D["cs2_fld"]), r=r, n_t=n_t, theta_s_100=theta,
         closure=closure, has_fld=has_fld, h_from_theta_s=h_from_theta_s, reio_from_tau=reio_from_tau,
         YHe_from_bbn=YHe_from_bbn, recombination=recomb, reionization=reionization,
     )
     # convert scalars to float64 jax arrays so the pytree is uniform
     params = _as_arrays(params)
-    return params, _request(p)
+    if wu == "Neff" or matter_budget is not None:
+        params = _derived_inputs(params, p, wu, matter_budget)
+    request = dataclasses.replace(_request(p, screened.precision), amplitude_target=amplitude_target)
+    if screened.unread_message:
+        raise CosmoSevereError(screened.unread_message)
+    return params, request
+
+
+def _derived_inputs(params: CosmoParams, p: dict, wu, matter_budget) -> CosmoParams:
+    """CLASS's inputs that fix a derived quantity (input.c): 'Neff' fixes N_ur (CLASS shoots on N_ur; here
+    Neff is linear in N_ur, Neff = N_ur + Neff_ncdm with Neff_ncdm the ncdm contribution at a_ini, so the
+    root is exact), 'Omega_m' / 'omega_m' fix omega_cdm = Omega_m h^2 - omega_b - Omega_ncdm h^2 (the whole
+    ncdm density today, as input.c's Omega_m_remaining)."""
+    from .background import derived_densities
+
+    if wu == "Neff":
+        neff_ncdm = float(derived_densities(params.replace(N_ur=jnp.zeros(())))["Neff"])
+        N_ur = _float("Neff", p["Neff"]) - neff_ncdm
+        if N_ur < 0:
+            raise CosmoSevereError(f"Parameter 'Neff' = {p['Neff']}: below the massive neutrinos' own "
+                                   f"contribution {neff_ncdm:.6g} (N_ur would be negative)")
+        params = params.replace(N_ur=jnp.asarray(N_ur))
+    if matter_budget is not None:
+        h2 = float(params.h) ** 2
+        omega_m = _float(matter_budget, p[matter_budget]) * (h2 if matter_budget == "Omega_m" else 1.0)
+        omega_ncdm = float(derived_densities(params)["Omega0_ncdm_tot"]) * h2
+        omega_cdm = omega_m - float(params.omega_b) - omega_ncdm
+        if omega_cdm < 0:
+            raise CosmoSevereError(f"Parameter '{matter_budget}' = {p[matter_budget]}: less than the baryon and "
+                                   f"ncdm densities (omega_b = {float(params.omega_b):.6g}, omega_ncdm = "
+                                   f"{omega_ncdm:.6g})")
+        _check_range("omega_cdm", omega_cdm)
+        params = params.replace(omega_cdm=jnp.asarray(omega_cdm))
+    return params
 
 
 def _as_arrays(params: CosmoParams) -> CosmoParams:
@@ -386,7 +506,7 @@ def _as_arrays(params: CosmoParams) -> CosmoParams:
     return jax.tree_util.tree_map(lambda x: jnp.asarray(x, dtype=jnp.float64), params)
 
 
-def _request(p: dict) -> Request:
+def _request(p: dict, precision: tuple = ()) -> Request:
     output = _output_list(p.get("output", ""))
     allowed = {"tCl", "pCl", "lCl", "nCl", "sCl", "mPk", "dTk", "vTk", "mTk", "Sd", ""}
     bad = [o for o in output if o not in allowed]
@@ -399,8 +519,20 @@ def _request(p: dict) -> Request:
     if "P_k_max_h/Mpc" in p:
         h = _float("h", p["h"]) if "h" in p else _float("H0", p.get("H0", 67.81)) / 100.0
         pkmax = _float("P_k_max_h/Mpc", p["P_k_max_h/Mpc"]) * h
+    lo, hi = RANGES["P_k_max_1/Mpc"]
+    if not lo <= pkmax <= hi:
+        given = "P_k_max_h/Mpc" if "P_k_max_h/Mpc" in p else "P_k_max_1/Mpc"
+        raise CosmoSevereError(f"Parameter '{given}': k_max = {pkmax} 1/Mpc outside the allowed range [{lo}, {hi}] "
+                               "1/Mpc")
     z_pk = tuple(_floats("z_pk", p.get("z_pk", "0")))
-    z_max_pk = max(_float("z_max_pk", p.get("z_max_pk", 0.0)), max(z_pk))
+    for z in z_pk:
+        _check_range("z_pk", z)
+    z_max_pk = max(z_pk)
+    if "z_max_pk" in p:
+        z_max_pk = _float("z_max_pk", p["z_max_pk"])
+        _check_range("z_max_pk", z_max_pk)
+        if max(z_pk) > z_max_pk:
+            raise CosmoSevereError(f"Parameter 'z_pk' = {max(z_pk)} beyond 'z_max_pk' = {z_max_pk}")
     _exclusive(p, ("non_linear", "non linear"))
     nl = str(p.get("non_linear", p.get("non linear", "none"))).strip().lower()
     if nl in ("", "no", "none"):
@@ -408,66 +540,18 @@ def _request(p: dict) -> Request:
     if nl not in ("none", "halofit", "hmcode", "pt"):
         raise CosmoSevereError(f"Parameter 'non_linear' = '{nl}': allowed none, halofit, hmcode, PT")
     modes = tuple(_output_list(p.get("modes", "s")))
+    if not modes or any(m not in ("s", "v", "t") for m in modes):
+        raise CosmoSevereError(f"Parameter 'modes' = {p.get('modes')!r}: CLASS allows s, v, t")
     pt = _pt_options(p, nl == "pt")
+    l_max = {}
+    for name, default in (("l_max_scalars", 2500), ("l_max_tensors", 500)):
+        l_max[name] = _int(name, p.get(name, default))
+        _check_range(name, l_max[name])
     return Request(
         output=output, lensing=lensing, modes=modes,
-        l_max_scalars=int(_float("l_max_scalars", p.get("l_max_scalars", 2500))),
-        l_max_tensors=int(_float("l_max_tensors", p.get("l_max_tensors", 500))),
-        P_k_max=pkmax, z_pk=z_pk, z_max_pk=z_max_pk, non_linear=nl, pt=pt,
+        l_max_scalars=l_max["l_max_scalars"], l_max_tensors=l_max["l_max_tensors"],
+        P_k_max=pkmax, z_pk=z_pk, z_max_pk=z_max_pk, non_linear=nl, pt=pt, class_precision=precision,
     )
-
-
-_YES = ("yes", "y", "true", "1")
-_NO = ("no", "n", "false", "0")
-
-
-def _yes_no(p: dict, name: str, default: bool) -> bool:
-    """A CLASS-PT switch ('Yes'/'No', any case; also booleans). Anything else is an error (CLASS-PT itself
-    reads any string without 'N' as yes)."""
-    if name not in p:
-        return default
-    v = p[name]
-    s = str(v).strip().lower()
-    if isinstance(v, bool) or s in _YES + _NO:
-        return bool(v) if isinstance(v, bool) else s in _YES
-    raise CosmoSevereError(f"Parameter '{name}' = '{v}': expected 'Yes' or 'No'")
-
-
-def _pt_options(p: dict, active: bool) -> "PTOptions | None":
-    """CLASS-PT's option names (values checked even when 'non linear' is not PT; used only with PT).
-    Options boltzax does not implement raise NotImplementedOutputError for non-default values."""
-    ir = _yes_no(p, "IR resummation", True)
-    bias = _yes_no(p, "Bias tracers", True)
-    cb = _yes_no(p, "cb", True)
-    rsd = _yes_no(p, "RSD", False)
-    ap = _yes_no(p, "AP", True) if rsd else False  # CLASS-PT: AP read only with RSD (absent -> on)
-    if not rsd and "AP" in p:
-        _yes_no(p, "AP", False)  # still validate the value
-    Omfid = _float("Omfid", p.get("Omfid", 0.31))
-    if not 0.0 < Omfid <= 1.0:
-        raise CosmoSevereError(f"Parameter 'Omfid' = {Omfid} outside the allowed range (0, 1]")
-    if _yes_no(p, "PNG", False):
-        raise NotImplementedOutputError("Parameter 'PNG' = Yes: primordial non-Gaussianity pieces (48-95) "
-                                        "are not implemented in boltzax")
-    if _yes_no(p, "no-wiggle", False):
-        raise NotImplementedOutputError("Parameter 'no-wiggle' = Yes is not implemented in boltzax")
-    if "FFTLog mode" in p:
-        mode = str(p["FFTLog mode"]).strip()
-        # CLASS-PT: a string containing 'F' (Fast) -> 128 nodes, 'P' (Precise) -> 512, anything else -> 256
-        if "F" in mode or "P" in mode:
-            raise NotImplementedOutputError(f"Parameter 'FFTLog mode' = '{mode}': only the default 256-node "
-                                            "FFTLog ('Normal') is implemented in boltzax")
-    if "Input Pk" in p and str(p["Input Pk"]).strip():
-        raise NotImplementedOutputError("Parameter 'Input Pk' (replacing the linear spectrum from a file) is "
-                                        "not implemented in boltzax")
-    if "alpha_rs" in p and _float("alpha_rs", p["alpha_rs"]) != 1.0:
-        raise NotImplementedOutputError("Parameter 'alpha_rs' != 1 (BAO rescaling) is not implemented in boltzax")
-    if "PT_k_max_h/Mpc" in p and _float("PT_k_max_h/Mpc", p["PT_k_max_h/Mpc"]) != 100.0:
-        raise NotImplementedOutputError("Parameter 'PT_k_max_h/Mpc' != 100 (CLASS-PT's default) is not "
-                                        "implemented in boltzax")
-    if not active:
-        return None
-    return PTOptions(ir_resum=ir, bias=bias, rsd=rsd, ap=ap, Omfid=Omfid, cb=cb)
 
 
 def default_params(**class_inputs) -> CosmoParams:

@@ -33,10 +33,16 @@ def test_write_table_roundtrip(tmp_path):
 
 
 def test_run_writes_files(tmp_path):
+    """CLASS's own explanatory.ini runs in `boltzax run` once its outputs are ones boltzax computes (its C_l
+    request replaced by mPk; RECFAST for a quicker test); unread sub-parameters only warn, as CLASS."""
+    src = os.path.join(os.path.dirname(__file__), "data", "class_ini", "explanatory.ini")
+    text = open(src).read().replace("output = tCl,pCl,lCl,mPk", "output = mPk")
+    text = text.replace("recombination = HyRec", "recombination = RecFast")
+    assert "output = mPk" in text and "recombination = RecFast" in text
     ini = tmp_path / "lcdm.ini"
-    ini.write_text("h = 0.68\nomega_b = 0.0224\nomega_cdm = 0.12\nN_ur = 2.0328\nN_ncdm = 1\nm_ncdm = 0.06\n"
-                   "recombination = recfast\n")
+    ini.write_text(text)
     out = tmp_path / "out"
     assert main(["run", str(ini), "--output", str(out), "--precision", "fast"]) == 0
     for f in ("background.dat", "thermodynamics.dat", "parameters.ini", "summary.png"):
         assert os.path.getsize(out / f"lcdm_{f}") > 0
+    assert not [f for f in os.listdir(out) if f.startswith(".boltzax_tmp")]

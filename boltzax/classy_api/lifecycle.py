@@ -1,0 +1,210 @@
+"""classy's input and lifecycle methods: ``set``, ``compute``, ``empty``, ``struct_cleanup``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..classy_pt import check_request
+from ..errors import CosmoComputationError, CosmoSevereError, NotImplementedOutputError
+from ..params import Request, from_class_dict
+from ._base import IMPLEMENTED_OUTPUTS
+
+
+class LifecycleMixin:
+    """Parameters in, pipeline run, results kept (classy 3.4: accessors compute on demand)."""
+
+    # classy's computation levels (classy.pyx _levellist); compute(level) accepts these names
+    _levellist = ["input", "background", "thermodynamics", "perturbations", "primordial", "fourier", "transfer",
+                  "harmonic", "lensing", "distortions"]
+
+    def __init__(self, default: bool = False, precision: str = "default", unread: str = "error"):
+        """``precision``: a boltzax preset (fast, default, high).  ``unread``: input names CLASS would not read
+        for the given input raise CosmoSevereError ("error", classy's rule), warn ("warn", the class
+        executable's rule, used by ``boltzax run``) or are ignored ("ignore")."""
+        from ..precision import get_precision
+
+        get_precision(precision)  # an unknown preset name fails here, naming it
+        self._pars: dict = {}
+        self._precision_preset = precision
+        self._precision = precision  # the preset with the honoured CLASS precision parameters (at compute)
+        self._res = None
+        self._pk = None
+        self._pt = None
+        self._request: Request | None = None
+        self._computed = False
+        self._unread = unread
+        if default:
+            self.set_default()
+
+    # ----------------------------------------------------------------- input / lifecycle
+    @property
+    def pars(self) -> dict:
+        """The parameters set so far (classy: the dict itself)."""
+        return self._pars
+
+    @property
+    def state(self) -> bool:
+        """classy 3.4's ``state`` (always True there: computation is lazy)."""
+        return True
+
+    def set(self, *pars, **kars):
+        """Add parameters (one dict and/or keyword arguments, CLASS names), accumulating over calls, as classy:
+        returns True, or None when nothing changed (then computed results are kept)."""
+        old = dict(self._pars)
+        if len(pars) == 1:
+            try:
+                self._pars.update(dict(pars[0]))
+            except (TypeError, ValueError):
+                raise CosmoSevereError(f"Class.set expects a dict of CLASS parameters, got "
+                                       f"{type(pars[0]).__name__}") from None
+        elif len(pars) != 0:
+            raise CosmoSevereError("bad call: Class.set takes one dict and/or keyword arguments")
+        self._pars.update(kars)
+        if all(k in old and _same(old[k], v) for k, v in self._pars.items()):
+            return None
+        self._computed = False
+        return True
+
+    def set_default(self) -> None:
+        """classy's default request: output = tCl mPk."""
+        self.set(output="tCl mPk")
+
+    def set_baseline(self, baseline_name: str) -> None:
+        """classy's predefined Planck 2018 settings: 'p18lb' (TTTEEE+lens+BAO), 'p18l' (TTTEEE+lens), 'p18'
+        (TTTEEE), or names containing 'planck', '18' (, 'lens' (, 'bao')), with classy.pyx's values.
+        They request C_l and (p18l, p18lb) HaloFit, computed once those outputs are implemented."""
+        from .baselines import baseline
+
+        self.set(baseline(baseline_name))
+
+    def empty(self) -> None:
+        """Forget all parameters and results."""
+        self._pars = {}
+        self.struct_cleanup()
+
+    def struct_cleanup(self) -> None:
+        """Free the computed results (parameters are kept)."""
+        self._res = None
+        self._pk = None
+        self._pt = None
+        self._computed = False
+
+    def compute(self, level=("distortions",)) -> None:
+        """Parse the parameters (CLASS rules) and run the pipeline. Raises CosmoSevereError for unknown or
+        contradictory input, NotImplementedOutputError for outputs boltzax does not compute yet.  ``level``
+        (classy's list of last modules) is checked and otherwise ignored: boltzax computes what 'output' asks."""
+        for item in [level] if isinstance(level, str) else list(level):
+            if item not in self._levellist:
+                raise CosmoSevereError(f"Unknown computation level: '{item}'")
+        if self._computed:
+            return
+        from ..class_inputs import apply_precision
+        from ..precision import get_precision
+
+        params, request = from_class_dict(self._pars, self._unread, amplitude_from_sigma8=True)
+        if request.amplitude_target and "mPk" not in request.output:
+            raise CosmoSevereError(f"Parameter '{request.amplitude_target[0]}' as an input needs the matter power "
+                                   "spectrum: add 'mPk' to 'output'")
+        missing = [o for o in request.output if o and o not in IMPLEMENTED_OUTPUTS]
+        if missing:
+            raise NotImplementedOutputError(
+                f"Parameter 'output': {missing} not implemented in boltzax yet "
+                "(C_l land with a later issue); use output='' or 'mPk'"
+            )
+        if request.non_linear not in ("none", "pt"):
+            raise NotImplementedOutputError(f"Parameter 'non_linear' = '{request.non_linear}' not implemented yet")
+        check_request(request)  # non linear = PT needs mPk (classy_pt)
+        from ..pipeline import compute
+
+        self._precision = apply_precision(get_precision(self._precision_preset), request.class_precision)
+        res = compute(params, self._precision)
+        self._check_finite(res)
+        _check_roots(params, res)
+        self._pk = self._pt = None
+        if "mPk" in request.output:
+            self._pk = self._linear_power(res, request)
+            if request.amplitude_target:
+                res, self._pk = _meet_amplitude(res, self._pk, request.amplitude_target)
+        self._res, self._request, self._computed = res, request, True
+        try:
+            self._pt_compute()  # CLASS-PT's one-loop pieces (non linear = PT), classy_pt.PTMixin
+        except Exception:
+            self._computed = False
+            raise
+
+    def _linear_power(self, res, request):
+        from ..pipeline import linear_power
+        from ..precision import get_precision
+
+        z_max = max(request.z_max_pk, max(request.z_pk))
+        nodes = {0.0, *(float(z) for z in request.z_pk)}
+        if z_max > 0:  # a z grid for pk(k, z) between the requested redshifts (cubic in z)
+            nodes |= {float(z) for z in np.linspace(0.0, z_max, 9)}
+        lp = linear_power(res, get_precision(self._precision), tuple(sorted(nodes)), request.P_k_max)
+        if not np.all(np.isfinite(np.asarray(lp.ln_T2_m))):
+            raise CosmoComputationError("non-finite linear power spectrum")
+        return lp
+
+    @staticmethod
+    def _check_finite(res) -> None:
+        from ..thermo.thermodynamics import check_thermodynamics, derived_parameters
+
+        if not np.all(np.isfinite(np.asarray(res.background.H_table))):
+            raise CosmoComputationError("non-finite background: check the input ranges")
+        check_thermodynamics(res.thermo)
+        bad = [k for k, v in derived_parameters(res.thermo).items() if not np.isfinite(v)]
+        if bad:
+            raise CosmoComputationError(f"non-finite derived parameters {bad}: check the input ranges")
+
+    def _r(self):
+        """The results, computing them first if needed (classy 3.4's lazy execution)."""
+        if not self._computed:
+            self.compute()
+        return self._res
+
+
+def _meet_amplitude(res, lp, target):
+    """A_s such that sigma8 (or S8 = sigma8 sqrt(Omega_m / 0.3)) equals the input (CLASS input.c shoots on A_s
+    with this guess-and-rescale rule, then iterates).  Linear P(k) is proportional to A_s and nothing else
+    computed depends on it, so one rescaling A_s -> A_s (target / value)^2 is exact: results and P(k) tables
+    are updated in place of a second solve."""
+    import equinox as eqx
+
+    from ..background import derived_densities
+
+    name, want = target
+    h = float(res.params.h)
+    got = float(lp.sigma(8.0 / h))
+    if name == "S8":
+        got *= float(np.sqrt(float(derived_densities(res.params)["Omega0_m"]) / 0.3))
+    params = res.params.replace(A_s=res.params.A_s * (want / got) ** 2)
+    return eqx.tree_at(lambda r: r.params, res, params), eqx.tree_at(lambda t: t.params, lp, params)
+
+
+# tolerances of the input root solves as seen from the outputs (the solvers converge to ~1e-10)
+ROOT_RTOL = {"100*theta_s": 1e-6, "tau_reio": 1e-5}
+
+
+def _check_roots(params, res) -> None:
+    """CosmoComputationError when an input fixed by a root solve (100*theta_s -> h, tau_reio -> z_reio) is not
+    met by the computed cosmology: the solve did not converge (throw=False inside jit)."""
+    from ..thermo.thermodynamics import derived_parameters
+
+    th = derived_parameters(res.thermo)
+    checks = []
+    if params.h_from_theta_s:
+        checks.append(("100*theta_s", float(params.theta_s_100), th["100*theta_s"], f"h = {float(res.params.h):.6g}"))
+    if params.reio_from_tau and params.reionization == "camb":
+        checks.append(("tau_reio", float(params.tau_reio), th["tau_reio"], f"z_reio = {th['z_reio']:.6g}"))
+    for name, want, got, at in checks:
+        if not abs(got - want) <= ROOT_RTOL[name] * abs(want):
+            raise CosmoComputationError(f"the root solve for input '{name}' = {want} did not converge: got {got} at "
+                                        f"{at} (h = {float(res.params.h):.6g}, omega_b = {float(params.omega_b):.6g}, "
+                                        f"omega_cdm = {float(params.omega_cdm):.6g})")
+
+
+def _same(a, b) -> bool:
+    try:
+        return bool(a == b)
+    except Exception:  # arrays
+        return a is b
