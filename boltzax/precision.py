@@ -48,7 +48,7 @@ class SourcePrecision:
     sampling_stepsize: float = 0.1  # CLASS perturbations_sampling_stepsize
     boost_above_age_fraction: float = 1.0  # CLASS perturbations_sampling_boost_above_age_fraction
     sub_steps: int = 2  # ESDIRK steps between consecutive source times (per occupied phase)
-    pre_steps: int = 600  # step intervals uniform in ln a from the earliest mode start to the first source time
+    pre_steps: int = 600  # ESDIRK steps uniform in ln a from the earliest mode start to the first source time
 
 
 @dataclasses.dataclass(frozen=True)

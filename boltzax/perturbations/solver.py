@@ -176,7 +176,6 @@ def transfers(k, lna_out, tab, prec):
     return _outputs_by_phase(synchronous_transfers, k, lna_out, ys, phase, tab, prec, lay)
 
 
-
 def solve_at_output_times(k, lna_out, tab, prec, out_fn, aux, n_sub: int = 1, n_pre: int = 300):
     """out_fn evaluated on the solution at every output time, for a batch of modes in lockstep, with the
     integration steps ON the output grid: the sources' time sampling (dense around recombination).
@@ -186,13 +185,13 @@ def solve_at_output_times(k, lna_out, tab, prec, out_fn, aux, n_sub: int = 1, n_
     ``aux`` (leading axis n_out), mode the equation mode of the phase the output falls in, as
     `_outputs_by_phase`).  Returns the pytree with leaves (n_out, B).
 
-    One step grid for all modes: ``n_pre`` intervals uniform in ln a from the earliest start to lna_out[0],
-    then the output times.  In every interval each mode takes ``n_sub`` equal ESDIRK steps inside each
-    integration phase (solve_mode's phases and switches) that overlaps it: the interval clipped to the
-    mode's phase (zero-length steps outside it); a phase that no mode occupies in an interval is skipped
-    (lax.cond).  Unlike solve_mode (whose per-phase grids include every output time, with zero-length steps
-    outside the phase, and which carries all outputs through its scan) the cost is ~n_sub x (occupied
-    phases) steps per interval, and the state is never stored, only out_fn's values."""
+    One step grid for all modes: ceil(n_pre / n_sub) intervals uniform in ln a from the earliest start to
+    lna_out[0] (~n_pre steps), then the output times.  In every interval each mode takes ``n_sub`` equal
+    ESDIRK steps inside each integration phase (solve_mode's phases and switches) that overlaps it: the
+    interval clipped to the mode's phase (zero-length steps outside it); a phase that no mode occupies in an
+    interval is skipped (lax.cond).  Unlike solve_mode (whose per-phase grids include every output time, with
+    zero-length steps outside the phase, and which carries all outputs through its scan) the cost is
+    ~n_sub x (occupied phases) steps per interval, and the state is never stored, only out_fn's values."""
     k = jnp.asarray(k, dtype=float)
     lay = layout(prec, tab)
     y0, lna_ini, lna_uf, lna_fa, lna_sw = jax.vmap(lambda kk: _initial_state_and_switches(kk, tab, prec, lay))(k)
@@ -200,10 +199,11 @@ def solve_at_output_times(k, lna_out, tab, prec, out_fn, aux, n_sub: int = 1, n_
     has_fa = modes[3] - 2 > 0
     end = jnp.full_like(k, LNA_END)
     bounds = ((lna_ini, lna_uf), (lna_uf, lna_fa), (lna_fa, lna_sw), (lna_sw, end))
+    n_pre = max(1, -(-n_pre // n_sub))  # intervals before the first output: ~n_pre steps in all
     pre = jnp.linspace(jnp.min(lna_ini), lna_out[0], n_pre + 1)[:-1]
     grid = jnp.concatenate([pre, lna_out])
-    aux = jax.tree_util.tree_map(lambda v: jnp.concatenate([jnp.broadcast_to(v[:1], (n_pre,) + v.shape[1:]), v]),
-                                 aux)
+    aux = jax.tree_util.tree_map(
+        lambda v: jnp.concatenate([jnp.broadcast_to(v[:1], (n_pre,) + v.shape[1:]), v]), aux)
 
     def outputs(y, x, aux_j):
         ph = jnp.where(x <= lna_uf, 0, jnp.where(x <= lna_fa, 1, jnp.where(x <= lna_sw, 2, 3)))

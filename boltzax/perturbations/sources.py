@@ -98,7 +98,7 @@ def _scalar_sources(res, precision, k, tau):
 
     pp, sp = precision.perturbations, precision.sources
     tab = perturbation_tables(res, pp)
-    # the last sampled time is tau0 itself: keep the solver's end (ln a = 0.005) strictly beyond it
+    # tau <= tau0 < tau(solver.LNA_END): every output time is inside the integration
     lna_out = tab.lna_of_tau(tau)
     aux = thermo_at_tau(res, tau)
     out = solve_at_output_times(k, lna_out, tab, pp, source_terms, aux, n_sub=sp.sub_steps,
@@ -112,9 +112,12 @@ def scalar_sources(res, precision, k=None, tau=None):
     polarisation source and the lensing source; module docstring), normalised to curvature R = 1 initially;
     k [1/Mpc] and tau [Mpc] are CLASS's CMB sampling (sampling.py; precision.sources) unless given.
 
-    ``res``: `boltzax.pipeline.compute` Results; ``precision``: a `Precision` (static).  Jit-able and
-    differentiable (forward mode) in the cosmological parameters; the default samplings are under
+    ``res``: `boltzax.pipeline.compute` Results; ``precision``: a `Precision` (static) or a preset name.
+    Jit-able and differentiable (forward mode) in the cosmological parameters; the default samplings are under
     stop_gradient."""
+    from ..precision import get_precision
+
+    precision = get_precision(precision)
     sp = precision.sources
     if k is None:
         k = default_k(res, sp)
