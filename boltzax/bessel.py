@@ -66,8 +66,32 @@ class BesselTable:
 
 @functools.lru_cache(maxsize=8)
 def bessel_table(ls: tuple[int, ...], x_max: float, sampling: float = 8.0, x_min: float = 1e-5) -> BesselTable:
-    """Cached `BesselTable` for a static (l list, x_max, sampling)."""
-    return BesselTable(ls, x_max, sampling, x_min)
+    """Cached `BesselTable` for a static (l list, x_max, sampling): in memory, and on disk under
+    ``~/.cache/boltzax/bessel`` (scipy needs ~10 s per l_max = 2500 table; reading it back ~0.1 s)."""
+    import hashlib
+    import os
+
+    key = hashlib.sha1(repr((ls, float(x_max), float(sampling), float(x_min))).encode()).hexdigest()[:16]
+    path = os.path.join(os.path.expanduser("~"), ".cache", "boltzax", "bessel", f"{key}.npz")
+    if os.path.exists(path):
+        try:
+            with np.load(path) as f:
+                tab = BesselTable.__new__(BesselTable)
+                tab.ls, tab.x_min, tab.x_max = tuple(int(v) for v in f["ls"]), float(x_min), float(x_max)
+                tab.n_x, tab.dx = int(f["n_x"]), float(f["dx"])
+                tab.phi, tab.dphi, tab.x_cut = f["phi"], f["dphi"], f["x_cut"]
+                return tab
+        except (OSError, KeyError, ValueError):
+            pass
+    tab = BesselTable(ls, x_max, sampling, x_min)
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp.npz"
+        np.savez(tmp, ls=np.asarray(tab.ls), n_x=tab.n_x, dx=tab.dx, phi=tab.phi, dphi=tab.dphi, x_cut=tab.x_cut)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+    return tab
 
 
 def hermite_j(phi_l, dphi_l, l, x, x_min: float, dx: float, derivatives: int = 2):

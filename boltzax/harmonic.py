@@ -70,7 +70,7 @@ def cls_from_sources(sources, k, tau, tau0, tau_rec, ra_rec, tau_cut, A_s, n_s, 
     d_t, d_e, ok = tr.cmb_transfers(table, sizes, prec, q, s_q[..., :4], r, w, ra_rec, tau0 - tau_cut)
 
     # lensing potential
-    tau_l, r_l, n_eff = tr.lensing_time_grid(tau, tau0, tau_rec, sizes.n_geo, prec, l_max)
+    tau_l, r_l, n_eff = tr.lensing_time_grid(tau, tau0, tau_rec, sizes.n_geo, prec, l_max, sizes.n_lens)
     w_l = tr.trapezoid_weights(r_l)
     s_lens = tr.lensing_source(s_q[..., 4], tau, tau_l, r_l, tau0, tau_rec, n_eff)
     s_lens_l = tr.lensing_source(s_ql, tau, tau_l, r_l, tau0, tau_rec, n_eff)
@@ -95,7 +95,8 @@ def cls_from_sources(sources, k, tau, tau0, tau_rec, ra_rec, tau_cut, A_s, n_s, 
     for name, c in (("tt", tt), ("ee", ee), ("te", te), ("pp", pp), ("tp", tp), ("ep", ep)):
         out[name] = mat @ c
     out["bb"] = jnp.zeros(l_max + 1)
-    return out, {"window_ok": jnp.all(ok), "cl_sampled": dict(tt=tt, ee=ee, te=te, pp=pp, tp=tp, ep=ep)}
+    sampled = dict(tt=tt, ee=ee, te=te, pp=pp, tp=tp, ep=ep)
+    return out, {"window_ok": jnp.all(ok) & (n_eff <= sizes.n_lens), "cl_sampled": sampled}
 
 
 def unlensed_cls(sources, k, tau, tau0, tau_rec, ra_rec, tau_cut, A_s, n_s, alpha_s=0.0, k_pivot=0.05,
