@@ -59,9 +59,13 @@ class BesselTable:
         self.x_cut = x_min_phi(np.asarray(self.ls), phi_min_abs)
 
     def arrays(self) -> dict:
-        """The table as a dict of jnp arrays (a pytree argument for jitted functions)."""
-        return dict(phi=jnp.asarray(self.phi), dphi=jnp.asarray(self.dphi), intervals=interval_table(self),
-                    ls=jnp.asarray(np.asarray(self.ls, dtype=float)), x_cut=jnp.asarray(self.x_cut))
+        """The table as a dict of jnp arrays (a pytree argument for jitted functions), built once: ``phi``,
+        ``dphi``, ``intervals`` (`interval_table`), ``ls``, ``x_cut``."""
+        if getattr(self, "_arrays", None) is not None:
+            return self._arrays
+        self._arrays = dict(phi=jnp.asarray(self.phi), dphi=jnp.asarray(self.dphi), intervals=interval_table(self),
+                            ls=jnp.asarray(np.asarray(self.ls, dtype=float)), x_cut=jnp.asarray(self.x_cut))
+        return self._arrays
 
 
 @functools.lru_cache(maxsize=8)

@@ -96,7 +96,13 @@ def cls_from_sources(sources, k, tau, tau0, tau_rec, ra_rec, tau_cut, A_s, n_s, 
         out[name] = mat @ c
     out["bb"] = jnp.zeros(l_max + 1)
     sampled = dict(tt=tt, ee=ee, te=te, pp=pp, tp=tp, ep=ep)
-    return out, {"window_ok": jnp.all(ok) & (n_eff <= sizes.n_lens), "cl_sampled": sampled}
+    # the static sizes suffice for this cosmology: q windows and early times (ok), lensing times, and the q grid
+    # passes q_max (else CLASS's list would have more points than n_q)
+    grids_ok = jnp.all(ok) & (n_eff <= sizes.n_lens) & (n_q < sizes.n_q)
+    return out, {"window_ok": grids_ok, "cl_sampled": sampled}
+
+
+_SIZES: dict = {}  # grid sizes of recent (concrete) inputs
 
 
 def unlensed_cls(sources, k, tau, tau0, tau_rec, ra_rec, tau_cut, A_s, n_s, alpha_s=0.0, k_pivot=0.05,
@@ -108,8 +114,13 @@ def unlensed_cls(sources, k, tau, tau0, tau_rec, ra_rec, tau_cut, A_s, n_s, alph
 
     prec = prec or TransferPrecision()
     if sizes is None:
-        sizes = tr.grid_sizes(l_max, prec, float(tau0), float(tau_rec), float(ra_rec), np.asarray(k), np.asarray(tau),
-                              float(tau_cut))
+        k_np, tau_np = np.asarray(k, dtype=float), np.asarray(tau, dtype=float)
+        key = (l_max, prec, float(tau0), float(tau_rec), float(ra_rec), float(tau_cut), k_np.tobytes(), tau_np.tobytes())
+        sizes = _SIZES.get(key)
+        if sizes is None:
+            sizes = tr.grid_sizes(l_max, prec, float(tau0), float(tau_rec), float(ra_rec), k_np, tau_np, float(tau_cut))
+            _SIZES.clear() if len(_SIZES) > 16 else None
+            _SIZES[key] = sizes
     table = bessel_table(sizes.ls, sizes.x_max, prec.hyper_sampling_flat, prec.hyper_x_min).arrays()
     cls, diag = cls_from_sources(dict(sources), jnp.asarray(k), jnp.asarray(tau), tau0, tau_rec, ra_rec, tau_cut,
                                  A_s, n_s, alpha_s, k_pivot, table, sizes=sizes, prec=prec)
