@@ -50,7 +50,8 @@ def main():
     jax.block_until_ready(harmonic.unlensed_cls(src, *args, l_max=2500))
     first = time.perf_counter() - t0
     warm = best(lambda: harmonic.unlensed_cls(src, *args, l_max=2500))
-    print(f"boltzax LOS+harmonic, l_max 2500: import {t0 - t_import:.1f} s, first call {first:.1f} s, warm {warm:.3f} s")
+    print(f"boltzax LOS+harmonic, l_max 2500: import {t0 - t_import:.1f} s, first call {first:.1f} s, "
+          f"warm {warm:.3f} s")
 
     prec = TransferPrecision()
     sizes = tr.grid_sizes(2500, prec, *[float(d[n]) for n in ("tau0", "tau_rec", "ra_rec")], d["k"], d["tau"],

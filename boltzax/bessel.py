@@ -63,7 +63,9 @@ class BesselTable:
         ``dphi``, ``intervals`` (`interval_table`), ``ls``, ``x_cut``."""
         if getattr(self, "_arrays", None) is not None:
             return self._arrays
-        self._arrays = dict(phi=jnp.asarray(self.phi), dphi=jnp.asarray(self.dphi), intervals=interval_table(self),
+        iv = interval_table(self)
+        self._arrays = dict(phi=jnp.asarray(self.phi), dphi=jnp.asarray(self.dphi), intervals=iv,
+                            intervals32=iv.astype(jnp.float32),
                             ls=jnp.asarray(np.asarray(self.ls, dtype=float)), x_cut=jnp.asarray(self.x_cut))
         return self._arrays
 
@@ -160,14 +162,14 @@ def hermite_j_intervals(intervals_l, x, x_min: float, dx: float, derivatives: in
     t = (x - x_min) / dx
     inside = (x >= x_min) & (t <= n_int)
     i = jnp.clip(jnp.floor(t).astype(jnp.int32), 0, n_int - 1)
-    z = t - i
+    z = (t - i).astype(intervals_l.dtype)  # float32 tables: the polynomial in float32, z from float64 x
     c = intervals_l[i] if derivatives == 2 else intervals_l[:, jnp.array([0, 1, 4, 5])][i]
     z2 = z * z
     z3 = z2 * z
     h00 = 1.0 - 3.0 * z2 + 2.0 * z3
     h01 = 3.0 * z2 - 2.0 * z3
-    h10 = (z - 2.0 * z2 + z3) * dx
-    h11 = (z3 - z2) * dx
+    h10 = (z - 2.0 * z2 + z3) * jnp.asarray(dx, z.dtype)
+    h11 = (z3 - z2) * jnp.asarray(dx, z.dtype)
     if derivatives == 0:  # only [j, j'] at both nodes were gathered
         out = [h00 * c[..., 0] + h01 * c[..., 2] + h10 * c[..., 1] + h11 * c[..., 3]]
     else:

@@ -109,17 +109,19 @@ def unlensed_cls(sources, k, tau, tau0, tau_rec, ra_rec, tau_cut, A_s, n_s, alph
                  l_max: int = 2500, prec: TransferPrecision | None = None, sizes: tr.GridSizes | None = None):
     """Host-level wrapper: grid sizes from these (concrete) numbers unless given, cached Bessel table, jitted core.
 
-    Raises CosmoSevereError if a line-of-sight q window was too narrow for this cosmology."""
+    Raises CosmoSevereError if the static grid sizes were too small for this cosmology (see cls_from_sources)."""
     from .errors import CosmoSevereError
 
     prec = prec or TransferPrecision()
     if sizes is None:
         k_np, tau_np = np.asarray(k, dtype=float), np.asarray(tau, dtype=float)
-        key = (l_max, prec, float(tau0), float(tau_rec), float(ra_rec), float(tau_cut), k_np.tobytes(), tau_np.tobytes())
+        key = (l_max, prec, float(tau0), float(tau_rec), float(ra_rec), float(tau_cut), k_np.tobytes(),
+               tau_np.tobytes())
         sizes = _SIZES.get(key)
         if sizes is None:
             sizes = tr.grid_sizes(l_max, prec, float(tau0), float(tau_rec), float(ra_rec), k_np, tau_np, float(tau_cut))
-            _SIZES.clear() if len(_SIZES) > 16 else None
+            if len(_SIZES) > 16:
+                _SIZES.clear()
             _SIZES[key] = sizes
     table = bessel_table(sizes.ls, sizes.x_max, prec.hyper_sampling_flat, prec.hyper_x_min).arrays()
     cls, diag = cls_from_sources(dict(sources), jnp.asarray(k), jnp.asarray(tau), tau0, tau_rec, ra_rec, tau_cut,

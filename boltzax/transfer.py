@@ -257,6 +257,9 @@ def cmb_transfers(table, sizes: GridSizes, prec: TransferPrecision, q, s_q, r, w
     dx = (sizes.x_max - x_min) / n_int
     dmax = max(prec.delta_k_t0, prec.delta_k_t1, prec.delta_k_t2, prec.delta_k_e)
 
+    dt_los = jnp.float32 if prec.los_float32 else s_q.dtype
+    s_q = s_q.astype(dt_los)
+
     def one_l(args, split: bool):
         intervals_l, l, x_cut = args
         i0 = jnp.clip(jnp.searchsorted(q, x_cut / r[0]) - 1, 0, n_q - n_win)
@@ -268,9 +271,9 @@ def cmb_transfers(table, sizes: GridSizes, prec: TransferPrecision, q, s_q, r, w
         sw = jax.lax.dynamic_slice(s_q, (i0, z, z), (n_win, n_a, 4))
         x = qw[:, None] * r[None, :n_a]
         j0, j1, j2 = hermite_j_intervals(intervals_l, x, x_min, dx)
-        wb = jnp.where(x >= x_cut, wb_all[None, :n_a], 0.0)
+        wb = jnp.where(x >= x_cut, wb_all[None, :n_a], 0.0).astype(dt_los)
         wl = jnp.where(late[None, :n_a], 0.0, wb)
-        x_safe = jnp.where(x > 0, x, 1.0)
+        x_safe = jnp.where(x > 0, x, 1.0).astype(dt_los)
         t0 = jnp.sum(sw[..., 0] * wb * j0, axis=1)
         t1 = jnp.sum(sw[..., 1] * wl * j1, axis=1)
         t2 = jnp.sum(sw[..., 2] * wl * (1.5 * j2 + 0.5 * j0), axis=1)
@@ -280,8 +283,9 @@ def cmb_transfers(table, sizes: GridSizes, prec: TransferPrecision, q, s_q, r, w
             s0 = jax.lax.dynamic_slice(s_q[..., 0], (i0, z + n_early), (n_win, n_tau - n_early))
             xl = qw[:, None] * r[None, n_early:]
             (jl,) = hermite_j_intervals(intervals_l, xl, x_min, dx, derivatives=0)
-            t0 = t0 + jnp.sum(s0 * jnp.where(xl >= x_cut, w[None, n_early:], 0.0) * jl, axis=1)
+            t0 = t0 + jnp.sum(s0 * jnp.where(xl >= x_cut, w[None, n_early:], 0.0).astype(dt_los) * jl, axis=1)
             ok = ok & (r[n_early] < r_cut)
+        t0, t1, t2, e = (v.astype(q.dtype) for v in (t0, t1, t2, e))
         e = e * jnp.sqrt(3.0 / 8.0 * (l + 2.0) * (l + 1.0) * l * (l - 1.0))
         keep = lambda dk: qw <= l / ra_rec + dk  # noqa: E731  (transfer_can_be_neglected)
         dt = (jnp.where(keep(prec.delta_k_t0), t0, 0.0) + jnp.where(keep(prec.delta_k_t1), t1, 0.0)
@@ -293,7 +297,7 @@ def cmb_transfers(table, sizes: GridSizes, prec: TransferPrecision, q, s_q, r, w
 
     ls = np.asarray(sizes.ls)
     n_full = int(np.sum(ls <= prec.neglect_late_source + 1))  # l that may keep the late T1/T2/E sources
-    args = (table["intervals"], table["ls"], table["x_cut"])
+    args = (table["intervals32" if prec.los_float32 else "intervals"], table["ls"], table["x_cut"])
     out_a = jax.lax.map(lambda a_: one_l(a_, False), tuple(v[:n_full] for v in args))
     out_b = jax.lax.map(lambda a_: one_l(a_, True), tuple(v[n_full:] for v in args))
     return tuple(jnp.concatenate([u, v]) for u, v in zip(out_a, out_b))
