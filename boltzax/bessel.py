@@ -59,15 +59,45 @@ class BesselTable:
         self.x_cut = x_min_phi(np.asarray(self.ls), phi_min_abs)
 
     def arrays(self) -> dict:
-        """The table as a dict of jnp arrays (a pytree argument for jitted functions)."""
-        return dict(phi=jnp.asarray(self.phi), dphi=jnp.asarray(self.dphi), intervals=interval_table(self),
-                    ls=jnp.asarray(np.asarray(self.ls, dtype=float)), x_cut=jnp.asarray(self.x_cut))
+        """The table as a dict of jnp arrays (a pytree argument for jitted functions), built once: ``phi``,
+        ``dphi``, ``intervals`` (`interval_table`), ``ls``, ``x_cut``."""
+        if getattr(self, "_arrays", None) is not None:
+            return self._arrays
+        iv = interval_table(self)
+        self._arrays = dict(phi=jnp.asarray(self.phi), dphi=jnp.asarray(self.dphi), intervals=iv,
+                            intervals32=iv.astype(jnp.float32),
+                            ls=jnp.asarray(np.asarray(self.ls, dtype=float)), x_cut=jnp.asarray(self.x_cut))
+        return self._arrays
 
 
 @functools.lru_cache(maxsize=8)
 def bessel_table(ls: tuple[int, ...], x_max: float, sampling: float = 8.0, x_min: float = 1e-5) -> BesselTable:
-    """Cached `BesselTable` for a static (l list, x_max, sampling)."""
-    return BesselTable(ls, x_max, sampling, x_min)
+    """Cached `BesselTable` for a static (l list, x_max, sampling): in memory, and on disk under
+    ``~/.cache/boltzax/bessel`` (scipy needs ~10 s per l_max = 2500 table; reading it back ~0.1 s)."""
+    import hashlib
+    import os
+
+    key = hashlib.sha1(repr((ls, float(x_max), float(sampling), float(x_min))).encode()).hexdigest()[:16]
+    path = os.path.join(os.path.expanduser("~"), ".cache", "boltzax", "bessel", f"{key}.npz")
+    if os.path.exists(path):
+        try:
+            with np.load(path) as f:
+                tab = BesselTable.__new__(BesselTable)
+                tab.ls, tab.x_min, tab.x_max = tuple(int(v) for v in f["ls"]), float(x_min), float(x_max)
+                tab.n_x, tab.dx = int(f["n_x"]), float(f["dx"])
+                tab.phi, tab.dphi, tab.x_cut = f["phi"], f["dphi"], f["x_cut"]
+                return tab
+        except (OSError, KeyError, ValueError):
+            pass
+    tab = BesselTable(ls, x_max, sampling, x_min)
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp.npz"
+        np.savez(tmp, ls=np.asarray(tab.ls), n_x=tab.n_x, dx=tab.dx, phi=tab.phi, dphi=tab.dphi, x_cut=tab.x_cut)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+    return tab
 
 
 def hermite_j(phi_l, dphi_l, l, x, x_min: float, dx: float, derivatives: int = 2):
@@ -132,14 +162,14 @@ def hermite_j_intervals(intervals_l, x, x_min: float, dx: float, derivatives: in
     t = (x - x_min) / dx
     inside = (x >= x_min) & (t <= n_int)
     i = jnp.clip(jnp.floor(t).astype(jnp.int32), 0, n_int - 1)
-    z = t - i
+    z = (t - i).astype(intervals_l.dtype)  # float32 tables: the polynomial in float32, z from float64 x
     c = intervals_l[i] if derivatives == 2 else intervals_l[:, jnp.array([0, 1, 4, 5])][i]
     z2 = z * z
     z3 = z2 * z
     h00 = 1.0 - 3.0 * z2 + 2.0 * z3
     h01 = 3.0 * z2 - 2.0 * z3
-    h10 = (z - 2.0 * z2 + z3) * dx
-    h11 = (z3 - z2) * dx
+    h10 = (z - 2.0 * z2 + z3) * jnp.asarray(dx, z.dtype)
+    h11 = (z3 - z2) * jnp.asarray(dx, z.dtype)
     if derivatives == 0:  # only [j, j'] at both nodes were gathered
         out = [h00 * c[..., 0] + h01 * c[..., 2] + h10 * c[..., 1] + h11 * c[..., 3]]
     else:

@@ -70,7 +70,7 @@ def cls_from_sources(sources, k, tau, tau0, tau_rec, ra_rec, tau_cut, A_s, n_s, 
     d_t, d_e, ok = tr.cmb_transfers(table, sizes, prec, q, s_q[..., :4], r, w, ra_rec, tau0 - tau_cut)
 
     # lensing potential
-    tau_l, r_l, n_eff = tr.lensing_time_grid(tau, tau0, tau_rec, sizes.n_geo, prec, l_max)
+    tau_l, r_l, n_eff = tr.lensing_time_grid(tau, tau0, tau_rec, sizes.n_geo, prec, l_max, sizes.n_lens)
     w_l = tr.trapezoid_weights(r_l)
     s_lens = tr.lensing_source(s_q[..., 4], tau, tau_l, r_l, tau0, tau_rec, n_eff)
     s_lens_l = tr.lensing_source(s_ql, tau, tau_l, r_l, tau0, tau_rec, n_eff)
@@ -95,20 +95,34 @@ def cls_from_sources(sources, k, tau, tau0, tau_rec, ra_rec, tau_cut, A_s, n_s, 
     for name, c in (("tt", tt), ("ee", ee), ("te", te), ("pp", pp), ("tp", tp), ("ep", ep)):
         out[name] = mat @ c
     out["bb"] = jnp.zeros(l_max + 1)
-    return out, {"window_ok": jnp.all(ok), "cl_sampled": dict(tt=tt, ee=ee, te=te, pp=pp, tp=tp, ep=ep)}
+    sampled = dict(tt=tt, ee=ee, te=te, pp=pp, tp=tp, ep=ep)
+    # the static sizes suffice for this cosmology: q windows and early times (ok), lensing times, and the q grid
+    # passes q_max (else CLASS's list would have more points than n_q)
+    grids_ok = jnp.all(ok) & (n_eff <= sizes.n_lens) & (n_q < sizes.n_q)
+    return out, {"window_ok": grids_ok, "cl_sampled": sampled}
+
+
+_SIZES: dict = {}  # grid sizes of recent (concrete) inputs
 
 
 def unlensed_cls(sources, k, tau, tau0, tau_rec, ra_rec, tau_cut, A_s, n_s, alpha_s=0.0, k_pivot=0.05,
                  l_max: int = 2500, prec: TransferPrecision | None = None, sizes: tr.GridSizes | None = None):
     """Host-level wrapper: grid sizes from these (concrete) numbers unless given, cached Bessel table, jitted core.
 
-    Raises CosmoSevereError if a line-of-sight q window was too narrow for this cosmology."""
+    Raises CosmoSevereError if the static grid sizes were too small for this cosmology (see cls_from_sources)."""
     from .errors import CosmoSevereError
 
     prec = prec or TransferPrecision()
     if sizes is None:
-        sizes = tr.grid_sizes(l_max, prec, float(tau0), float(tau_rec), float(ra_rec), np.asarray(k), np.asarray(tau),
-                              float(tau_cut))
+        k_np, tau_np = np.asarray(k, dtype=float), np.asarray(tau, dtype=float)
+        key = (l_max, prec, float(tau0), float(tau_rec), float(ra_rec), float(tau_cut), k_np.tobytes(),
+               tau_np.tobytes())
+        sizes = _SIZES.get(key)
+        if sizes is None:
+            sizes = tr.grid_sizes(l_max, prec, float(tau0), float(tau_rec), float(ra_rec), k_np, tau_np, float(tau_cut))
+            if len(_SIZES) > 16:
+                _SIZES.clear()
+            _SIZES[key] = sizes
     table = bessel_table(sizes.ls, sizes.x_max, prec.hyper_sampling_flat, prec.hyper_x_min).arrays()
     cls, diag = cls_from_sources(dict(sources), jnp.asarray(k), jnp.asarray(tau), tau0, tau_rec, ra_rec, tau_cut,
                                  A_s, n_s, alpha_s, k_pivot, table, sizes=sizes, prec=prec)

@@ -34,7 +34,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .bessel import hermite_j, hermite_j_intervals, x_min_phi
+from .bessel import hermite_j_intervals, x_min_phi
 from .precision import TransferPrecision
 from .splines import spline_d2, spline_eval
 
@@ -74,6 +74,7 @@ class GridSizes:
     n_limber: int  # full-Limber q grid points
     n_geo: int  # bound on the geometric lensing time steps
     n_early: int  # bound on the number of source times tau <= tau_cut
+    n_lens: int  # static length of the lensing time grid (its valid length n_eff varies with the cosmology)
     x_max: float  # Bessel table range
 
 
@@ -161,8 +162,11 @@ def grid_sizes(l_max: int, prec: TransferPrecision, tau0: float, tau_rec: float,
     n_geo = int(math.ceil(math.log(1.0 / prec.cmb_lensing_sampling_fraction) / -math.log(1.0 - fac))) + 2
     x_max = prec.x_max_over_l_max * l_max
     n_early = int(np.sum(np.asarray(tau) <= tau_cut)) + prec.n_early_margin
+    full = np.asarray(tau).size + n_geo + 1
+    n_eff = int(lensing_time_grid(jnp.asarray(tau), tau0, tau_rec, n_geo, prec, l_max, full)[2])
+    n_lens = min(n_eff + prec.n_early_margin, full)
     return GridSizes(l_max=l_max, ls=ls, n_q=n_q, n_win=n_win, n_limber=n_limber, n_geo=n_geo, x_max=x_max,
-                     n_early=n_early)
+                     n_early=n_early, n_lens=n_lens)
 
 
 def trapezoid_weights(r):
@@ -177,10 +181,11 @@ def sources_at(k, sources, q):
     return spline_eval(k, sources, m, q)
 
 
-def lensing_time_grid(tau, tau0, tau_rec, n_geo: int, prec: TransferPrecision, l_max: int):
+def lensing_time_grid(tau, tau0, tau_rec, n_geo: int, prec: TransferPrecision, l_max: int, size: int):
     """CLASS's time sampling of the lensing source (transfer_sources, index_tt_lcmb), padded to a static size.
 
-    Returns (tau_l, r_l, n_eff): times, tau0 - tau_l (decreasing, padded with 0 after the n_eff valid points)."""
+    Returns (tau_l, r_l, n_eff): times, tau0 - tau_l (decreasing, padded with 0 after the n_eff valid points),
+    static length ``size`` (``GridSizes.n_lens``; n_eff > size means the grid was cut: see the diagnostics)."""
     n_tau = tau.shape[0]
     fac = prec.cmb_lensing_sampling_factor / min(prec.l_switch_limber, l_max)
     i_rec = jnp.searchsorted(tau, tau_rec, side="right")  # first tau > tau_rec
@@ -196,7 +201,6 @@ def lensing_time_grid(tau, tau0, tau_rec, n_geo: int, prec: TransferPrecision, l
     # CLASS: while (tau < tau_max) {tau += (tau0 - tau) fac; store}: points up to the first r <= fraction tau0
     r_max_left = prec.cmb_lensing_sampling_fraction * tau0
     n2 = jnp.where(i_sw < n_tau, 1 + jnp.sum(r_geo > r_max_left), 0)
-    size = n_tau + n_geo + 1
     j = jnp.arange(size)
     from_grid = j < n1
     r_grid = tau0 - tau[jnp.clip(i_rec + j, 0, n_tau - 1)]
@@ -253,6 +257,9 @@ def cmb_transfers(table, sizes: GridSizes, prec: TransferPrecision, q, s_q, r, w
     dx = (sizes.x_max - x_min) / n_int
     dmax = max(prec.delta_k_t0, prec.delta_k_t1, prec.delta_k_t2, prec.delta_k_e)
 
+    dt_los = jnp.float32 if prec.los_float32 else s_q.dtype
+    s_q = s_q.astype(dt_los)
+
     def one_l(args, split: bool):
         intervals_l, l, x_cut = args
         i0 = jnp.clip(jnp.searchsorted(q, x_cut / r[0]) - 1, 0, n_q - n_win)
@@ -264,9 +271,9 @@ def cmb_transfers(table, sizes: GridSizes, prec: TransferPrecision, q, s_q, r, w
         sw = jax.lax.dynamic_slice(s_q, (i0, z, z), (n_win, n_a, 4))
         x = qw[:, None] * r[None, :n_a]
         j0, j1, j2 = hermite_j_intervals(intervals_l, x, x_min, dx)
-        wb = jnp.where(x >= x_cut, wb_all[None, :n_a], 0.0)
+        wb = jnp.where(x >= x_cut, wb_all[None, :n_a], 0.0).astype(dt_los)
         wl = jnp.where(late[None, :n_a], 0.0, wb)
-        x_safe = jnp.where(x > 0, x, 1.0)
+        x_safe = jnp.where(x > 0, x, 1.0).astype(dt_los)
         t0 = jnp.sum(sw[..., 0] * wb * j0, axis=1)
         t1 = jnp.sum(sw[..., 1] * wl * j1, axis=1)
         t2 = jnp.sum(sw[..., 2] * wl * (1.5 * j2 + 0.5 * j0), axis=1)
@@ -276,8 +283,9 @@ def cmb_transfers(table, sizes: GridSizes, prec: TransferPrecision, q, s_q, r, w
             s0 = jax.lax.dynamic_slice(s_q[..., 0], (i0, z + n_early), (n_win, n_tau - n_early))
             xl = qw[:, None] * r[None, n_early:]
             (jl,) = hermite_j_intervals(intervals_l, xl, x_min, dx, derivatives=0)
-            t0 = t0 + jnp.sum(s0 * jnp.where(xl >= x_cut, w[None, n_early:], 0.0) * jl, axis=1)
+            t0 = t0 + jnp.sum(s0 * jnp.where(xl >= x_cut, w[None, n_early:], 0.0).astype(dt_los) * jl, axis=1)
             ok = ok & (r[n_early] < r_cut)
+        t0, t1, t2, e = (v.astype(q.dtype) for v in (t0, t1, t2, e))
         e = e * jnp.sqrt(3.0 / 8.0 * (l + 2.0) * (l + 1.0) * l * (l - 1.0))
         keep = lambda dk: qw <= l / ra_rec + dk  # noqa: E731  (transfer_can_be_neglected)
         dt = (jnp.where(keep(prec.delta_k_t0), t0, 0.0) + jnp.where(keep(prec.delta_k_t1), t1, 0.0)
@@ -289,7 +297,7 @@ def cmb_transfers(table, sizes: GridSizes, prec: TransferPrecision, q, s_q, r, w
 
     ls = np.asarray(sizes.ls)
     n_full = int(np.sum(ls <= prec.neglect_late_source + 1))  # l that may keep the late T1/T2/E sources
-    args = (table["intervals"], table["ls"], table["x_cut"])
+    args = (table["intervals32" if prec.los_float32 else "intervals"], table["ls"], table["x_cut"])
     out_a = jax.lax.map(lambda a_: one_l(a_, False), tuple(v[:n_full] for v in args))
     out_b = jax.lax.map(lambda a_: one_l(a_, True), tuple(v[n_full:] for v in args))
     return tuple(jnp.concatenate([u, v]) for u, v in zip(out_a, out_b))
@@ -297,13 +305,13 @@ def cmb_transfers(table, sizes: GridSizes, prec: TransferPrecision, q, s_q, r, w
 
 def lensing_bessel_transfers(table, sizes: GridSizes, prec: TransferPrecision, q, s_lens, r_l, w_l, il_los):
     """Delta_phi (n_los, n_q) for the l-list entries il_los (l <= l_switch_limber) by the j_l integral."""
-    n_x = table["phi"].shape[1]
-    dx = (sizes.x_max - prec.hyper_x_min) / (n_x - 1.0)
+    n_int = table["intervals"].shape[1]
+    dx = (sizes.x_max - prec.hyper_x_min) / n_int
 
     def one_l(il):
-        l, x_cut = table["ls"][il], table["x_cut"][il]
+        x_cut = table["x_cut"][il]
         x = q[:, None] * r_l[None, :]
-        (j0,) = hermite_j(table["phi"][il], table["dphi"][il], l, x, prec.hyper_x_min, dx, derivatives=0)
+        (j0,) = hermite_j_intervals(table["intervals"][il], x, prec.hyper_x_min, dx, derivatives=0)
         return jnp.sum(s_lens * jnp.where(x >= x_cut, w_l[None, :], 0.0) * j0, axis=1)
 
     return jax.lax.map(one_l, jnp.asarray(il_los))
