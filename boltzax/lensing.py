@@ -231,10 +231,14 @@ def _check_input(cl_unlensed: dict, l_max: int, l_unl: int, precision: LensingPr
         if k not in cl_unlensed:
             raise CosmoSevereError(f"lensed_cl needs the unlensed C_l '{k}' (keys tt, ee, te, bb, pp)")
         n = jnp.shape(cl_unlensed[k])[0]
-        if n < l_unl + 1:
+        need = l_unl + (precision.pp_extra_l if k == "pp" else 0)
+        if n < need + 1:
+            extra = f" + pp_extra_l = {need}" if k == "pp" and precision.pp_extra_l else f" = {need}"
             raise CosmoSevereError(
-                f"lensed_cl(l_max={l_max}) needs the unlensed C_l '{k}' up to l = l_max + delta_l_max = {l_unl} "
+                f"lensed_cl(l_max={l_max}) needs the unlensed C_l '{k}' up to l = l_max + delta_l_max{extra} "
                 f"(delta_l_max = {l_unl - l_max}); got l <= {n - 1}. Compute them further or lower delta_l_max.")
+    if precision.pp_extra_l < 0:
+        raise CosmoSevereError(f"lensing pp_extra_l must be >= 0, got {precision.pp_extra_l}")
     if not 0 <= precision.c0_order <= 1:
         raise CosmoSevereError(f"lensing c0_order must be 0 or 1, got {precision.c0_order}")
     if not 0 <= precision.c2_order <= 4:
@@ -258,6 +262,7 @@ def lensed_cl(cl_unlensed: dict, l_max: int, precision: LensingPrecision = Lensi
     """
     l_unl = l_max + delta_l_max(l_max, precision)
     _check_input(cl_unlensed, l_max, l_unl, precision)
+    l_pp = l_unl + precision.pp_extra_l
     cl = {k: jnp.asarray(v, dtype=jnp.float64)[:l_unl + 1] for k, v in cl_unlensed.items() if k != "ell"}
     mu, w8 = quadrature(l_unl, precision)
     unroll = precision.unroll
@@ -266,10 +271,12 @@ def lensed_cl(cl_unlensed: dict, l_max: int, precision: LensingPrecision = Lensi
     valid = ls >= 2
 
     # 1. C_gl, C_gl,2 on all mu (incl. mu = 1): sum_l (2l+1) l (l+1) C_pp d^l (CLASS's order), / 4 pi
-    w_pp = jnp.where(valid, (2.0 * ls + 1.0) * ls * (ls + 1.0) * cl["pp"], 0.0)
+    lp = np.arange(l_pp + 1, dtype=np.float64)
+    pp = jnp.asarray(cl_unlensed["pp"], dtype=jnp.float64)[:l_pp + 1]
+    w_pp = jnp.where(lp >= 2, (2.0 * lp + 1.0) * lp * (lp + 1.0) * pp, 0.0)
     zero_mu = jnp.zeros(len(mu))
     (cgl, cgl2), _ = scan_wigner_d(
-        mu, ((1, 1), (1, -1)), l_unl,
+        mu, ((1, 1), (1, -1)), l_pp,
         lambda acc, d, x: ((acc[0] + x * d["d11"], acc[1] + x * d["d1m1"]), None),
         (zero_mu, zero_mu), w_pp, unroll)
     cgl = cgl / (4.0 * math.pi)
