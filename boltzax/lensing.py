@@ -264,7 +264,7 @@ def lensed_cl(cl_unlensed: dict, l_max: int, precision: LensingPrecision = Lensi
     _check_input(cl_unlensed, l_max, l_unl, precision)
     l_pp = l_unl + precision.pp_extra_l
     cl = {k: jnp.asarray(v, dtype=jnp.float64)[:l_unl + 1] for k, v in cl_unlensed.items() if k != "ell"}
-    mu, w8 = quadrature(l_unl, precision)
+    mu, w8 = quadrature(l_pp, precision)  # = l_unl (CLASS) unless pp_extra_l: resolve sigma^2 up to l_pp
     unroll = precision.unroll
     f = _l_factors(l_unl)
     ls = np.arange(l_unl + 1, dtype=np.float64)

@@ -245,20 +245,23 @@ def test_class_spline_reproduces_harmonic_interpolation():
 
 
 def test_pp_extra_l():
-    """pp_extra_l (not in CLASS) extends only the C_gl sum: with C_pp zero beyond l_max + delta_l_max it
-    changes nothing; with CLASS's C_pp to 3990 (fid_l3000, lensing to 2500 with delta 825) it moves TT at
-    l <= 2000 by ~1e-4 (the deflection variance from 3325 < L <= 3990)."""
+    """pp_extra_l (not in CLASS) extends the C_gl sum and the angular grid (to resolve sigma^2 up to the
+    last L), not the CMB sums. fid_l3000 input (C_pp to 3990), lensing to 2500 with delta 825: with C_pp set
+    to zero beyond 3325 only the finer grid acts (TT, EE < 1e-4 at l <= 2000; measured 2.7e-5, 7.7e-6);
+    CLASS's C_pp for 3325 < L <= 3990 then adds the deflection variance of those L (TT, EE moved by
+    ~1e-4: measured 8.7e-5, 1.1e-4)."""
     ref = _load("fid_l3000")
     cl = {k: ref[f"unlensed_{k}"] for k in ("tt", "ee", "te", "bb", "pp")}
     p0 = LensingPrecision(delta_l_max=825)
     p1 = LensingPrecision(delta_l_max=825, pp_extra_l=665)
     base = lensed_cl_jit(cl, l_max=2500, precision=p0)
     padded = dict(cl, pp=np.where(np.arange(len(cl["pp"])) > 3325, 0.0, cl["pp"]))
-    same = lensed_cl_jit(padded, l_max=2500, precision=p1)
-    for k in ("tt", "ee", "te", "bb"):
-        np.testing.assert_allclose(np.asarray(same[k]), np.asarray(base[k]), rtol=1e-13, atol=1e-30)
+    grid_only = lensed_cl_jit(padded, l_max=2500, precision=p1)
     more = lensed_cl_jit(cl, l_max=2500, precision=p1)
-    change = np.max(np.abs(np.asarray(more["tt"])[2:2001] / np.asarray(base["tt"])[2:2001] - 1))
-    assert 2e-5 < change < 1e-3, change
+    s = slice(2, 2001)
+    for k in ("tt", "ee"):
+        a, b, c = (np.asarray(x[k])[s] for x in (base, grid_only, more))
+        assert np.max(np.abs(b / a - 1)) < 1e-4
+        assert 3e-5 < np.max(np.abs(c / b - 1)) < 1e-3
     with pytest.raises(CosmoSevereError, match="pp_extra_l"):
         lensed_cl({k: v[:3500] for k, v in cl.items()}, 2500, p1)

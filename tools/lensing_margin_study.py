@@ -2,9 +2,9 @@
 
 Runs classy once (fid cosmology, output tCl,pCl,lCl, lensing = yes, l_max_scalars = 2500, delta_l_max =
 3000: unlensed C_l to l = 5500), then ``boltzax.lensing.lensed_cl`` at every l on truncations of that input:
-fast (CLASS default) and accurate methods for delta_l_max = 100 ... 3000, and the accurate method with
-num_mu_minus_lmax = 1000 (finer quadrature), and with C_l^phiphi alone kept to l = 5500 (pp_extra_l). The reference is the accurate method at the largest margin
-with the finer quadrature. Prints max relative errors for l <= 2000 and 2000 < l <= 2500 (TE relative to
+fast (CLASS default) and accurate methods for delta_l_max = 100 ... 3000, the accurate method with
+num_mu_minus_lmax = 1000 (finer quadrature), and a few margins with C_l^phiphi alone kept to l = 5500
+(pp_extra_l). The reference is the accurate method at the largest margin with the finer quadrature. Prints max relative errors for l <= 2000 and 2000 < l <= 2500 (TE relative to
 sqrt(TT EE)). Needs classy; ~2-4 min on 2 cores.
 Usage: ``python tools/lensing_margin_study.py [--deltas 100 200 ...]``
 """
