@@ -127,3 +127,36 @@ class TransferPrecision:
     los_float32: bool = True
     n_early_margin: int = 8  # source times beyond the sizing cosmology's tau <= tau_cut count (static bound)
     q_window_margin: float = 1.05  # line-of-sight q window per l: this x the widest window of the sizing cosmology
+
+class LensingPrecision:
+    """Knobs of the CMB lensing step (``boltzax.lensing``; CLASS ``precisions.h``, lensing section).
+
+    Defaults are CLASS v3.4.1's: the fast method, C_gl,2 to second order, C_gl (monopole) dropped.
+    """
+
+    # CLASS accurate_lensing. False: Riemann sum on beta in (0, pi / non_accurate_boundary] of the lensed
+    # minus unlensed correlation functions (the unlensed C_l are added back). True: Gauss-Legendre
+    # quadrature on [-1, 1] of the full lensed correlation functions.
+    accurate: bool = False
+    # CLASS delta_l_max: the unlensed C_l are needed up to l_max + delta_l_max. -1: CLASS's rule
+    # (input.c) int(0.33 l_max) in fast mode, int(0.5 l_max) in accurate mode.
+    delta_l_max: int = -1
+    # CLASS num_mu_minus_lmax (accurate mode): num_mu = l_max + delta_l_max + this, made even; one of the
+    # num_mu points is mu = 1 (for sigma^2), the other num_mu - 1 are Gauss-Legendre nodes.
+    num_mu_minus_lmax: int = 0
+    # CLASS non_accurate_lensing_boundary (fast mode): beta in (0, pi / this], num_mu = 2 (l_max +
+    # delta_l_max) // this (integer division), of which num_mu - 1 equal steps in beta plus mu = 1.
+    non_accurate_boundary: int = 16
+    # CLASS lensing_C0_order (0 or 1): order in C_gl,0, the monopole of the deflection correlation.
+    c0_order: int = 0
+    # CLASS lensing_C2_order (0 .. 4): order in C_gl,2 (the quadrupole); 3 and 4 use Lewis & Challinor
+    # 2006 (astro-ph/0601594) eqs. 9.12, 9.16-9.18.
+    c2_order: int = 2
+    # Not in CLASS (0 = CLASS): C_l^phiphi is used up to l_pp = l_max + delta_l_max + pp_extra_l in C_gl,
+    # C_gl,2 (sigma^2), the CMB C_l up to l_max + delta_l_max; num_mu follows l_pp (the grid must resolve
+    # sigma^2). The deflection variance converges slowly in L: at l <= 2000 the cut of C_pp at 3325 moves
+    # lensed TT by 2e-4, EE 2.5e-4, BB 8e-3 (accurate method, against C_pp and CMB to 5500), the cut of
+    # the CMB C_l only by 4e-5, 2e-5, 2e-3 (tools/lensing_margin_study.py). Cheap: only C_gl grows.
+    pp_extra_l: int = 0
+    # lax.scan unroll factor of the recurrences over l (speed only; results identical)
+    unroll: int = 2
