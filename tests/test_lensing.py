@@ -81,6 +81,16 @@ def test_lensed_matches_class(class_runs, name):
     assert np.all(out["tt"][:2] == 0) and np.array_equal(out["ell"], np.arange(2501))
 
 
+@pytest.mark.parametrize("name", ("fid_dl500", "fid_l3000"))
+def test_other_margins_and_l_max(name):
+    """delta_l_max = 500 given explicitly (CLASS's pre-3.4 default), and l_max = 3000 (margin 990)."""
+    ref = _load(name)
+    cl, l_max, prec, nodes = _inputs(ref)
+    e = _errors(lensed_cl_jit(cl, l_max=l_max, precision=prec, l_nodes=nodes), ref, l_hi=l_max)
+    print(name, {k: f"{v:.1e}" for k, v in e.items()})
+    assert max(e.values()) < 1e-9, e
+
+
 def test_tensor_bb_enters(class_runs):
     """tensor_r01 (r = 0.1): the unlensed tensor BB (l <= 600) is lensed and added: lensed BB 2-900 times
     fid's at l < 120, within 10 % above l = 300."""
