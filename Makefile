@@ -23,6 +23,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_background.py
 	$(BIN)/python bench/bench_pk.py
 	$(BIN)/python bench/bench_pt.py
+	$(BIN)/python bench/bench_cmb.py
 
 reference: $(STAMP)
 	$(BIN)/python -m pip install -q -e ".[oracle]"

@@ -4,7 +4,8 @@ Two front doors:
 
 * ``boltzax.Class``: a drop-in for classy's ``Class`` (``set``/``compute``/accessors).
 * ``boltzax.compute(params, precision)``: a pure function of the `CosmoParams` pytree that works under
-  ``jit``, ``grad``, ``jacfwd`` and ``vmap``.
+  ``jit``, ``grad``, ``jacfwd`` and ``vmap``; ``boltzax.cmb_cls(res, precision, l_max, lensing)`` then gives the
+  CMB C_l (classy's keys), with the same transformations.
 
 Importing boltzax turns on JAX 64-bit mode and a persistent compilation cache (see ``_config``).
 """
@@ -12,6 +13,7 @@ Importing boltzax turns on JAX 64-bit mode and a persistent compilation cache (s
 from . import _config  # noqa: F401  (x64 + compilation cache, before anything traces)
 from .classy_api import Class
 from .errors import CosmoComputationError, CosmoError, CosmoSevereError, NotImplementedOutputError
+from .cmb import cmb_cls
 from .pipeline import Results, compute
 from .params import CosmoParams, Request, default_params, from_class_dict, planck18
 from .precision import Precision, get_precision
@@ -23,6 +25,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Class",
     "Results",
+    "cmb_cls",
     "compute",
     "NotImplementedOutputError",
     "CosmoComputationError",

@@ -1,8 +1,10 @@
 """Command line: ``boltzax run [FILE.ini [FILE.pre]] [--output DIR] [--precision fast|default|high]``.
 
 Without an .ini file it computes the default cosmology (Planck 2018 best fit, one 0.06 eV neutrino) with
-``output = mPk``, prints derived parameters, sigma8 and timings, and writes CLASS-format tables plus a PNG
-figure (background, x_e, visibility and, with mPk, the linear P(k) at z = 0 and 1) to DIR.
+``output = tCl,pCl,lCl,mPk``, ``lensing = yes``, prints derived parameters, sigma8 and timings, and writes
+CLASS-format tables (background, thermodynamics, cl.dat and cl_lensed.dat as CLASS's output module) plus PNG
+figures (background, x_e, visibility, the linear P(k) at z = 0 and 1; the CMB TT, EE, TE and phi-phi spectra,
+unlensed and lensed) to DIR.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ def _run(args) -> int:
     from .params import PLANCK18
 
     try:
-        inputs = io.read_ini(args.ini) if args.ini else dict(PLANCK18, output="mPk", z_max_pk=1.0)
+        inputs = io.read_ini(args.ini) if args.ini else dict(PLANCK18, output="tCl,pCl,lCl,mPk", lensing="yes",
+                                                              z_max_pk=1.0)
         if args.pre:  # CLASS's precision file (class input.ini file.pre): its names join the input's
             pre = io.read_ini(args.pre)
             both = sorted(set(pre) & set(inputs))
@@ -54,7 +57,13 @@ def _run(args) -> int:
     cosmo = Class(precision=args.precision, unread="warn")  # as the class executable: unread names warn
     cosmo.set(inputs)
     try:
-        _log("computing background + thermodynamics (first call compiles; cached afterwards) ...")
+        stages = "background + thermodynamics"
+        outputs = str(inputs.get("output", ""))
+        if "mPk" in outputs:
+            stages += " + P(k)"
+        if any(o in outputs for o in ("tCl", "pCl", "lCl")):
+            stages += " + CMB C_l" + (" (lensed)" if str(inputs.get("lensing", "no")).lower().startswith("y") else "")
+        _log(f"computing {stages} (the first call compiles: up to minutes for the C_l; cached afterwards) ...")
         t0 = time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -62,6 +71,7 @@ def _run(args) -> int:
         for w in caught:
             _log(f"warning: {w.message}")
         t_first = time.perf_counter() - t0
+        _log(f"first call done in {time.perf_counter() - t0:.1f} s; timing a warm call ...")
         cosmo.struct_cleanup()
         t0 = time.perf_counter()
         with warnings.catch_warnings():
@@ -102,17 +112,68 @@ def _run(args) -> int:
     bg = cosmo.get_background()
     th = cosmo.get_thermodynamics()
     os.makedirs(args.output, exist_ok=True)
-    files = ("background.dat", "thermodynamics.dat", "parameters.ini", "summary.png")
+    files = ["background.dat", "thermodynamics.dat", "parameters.ini", "summary.png"]
+    has_cl = cosmo._cl is not None
+    lensed = has_cl and "lensed" in cosmo._cl
+    files += (["cl.dat"] if has_cl else []) + (["cl_lensed.dat"] if lensed else []) + (["cl.png"] if has_cl else [])
+    camb = str(inputs.get("format", "class")).strip().lower() == "camb"
     with tempfile.TemporaryDirectory(dir=args.output, prefix=".boltzax_tmp_") as tmp:
         io.write_table(os.path.join(tmp, "background.dat"), bg, io.BACKGROUND_HEADER)
         io.write_table(os.path.join(tmp, "thermodynamics.dat"), th, io.THERMO_HEADER)
         io.write_parameters(os.path.join(tmp, "parameters.ini"), derived, inputs)
         _plot(bg, th, os.path.join(tmp, "summary.png"), cosmo if has_pk else None)
+        if has_cl:
+            T = float(cosmo.T_cmb())
+            raw = cosmo.raw_cl()
+            io.write_cl(os.path.join(tmp, "cl.dat"), _with_ep(cosmo, raw, "unlensed"), "total [l(l+1)/2pi] C_l's",
+                        camb, T)
+            len_cl = cosmo.lensed_cl() if lensed else None
+            if lensed:
+                io.write_cl(os.path.join(tmp, "cl_lensed.dat"), _with_ep(cosmo, len_cl, "lensed"),
+                            "total lensed [l(l+1)/2pi] C_l's", camb, T)
+            _plot_cl(raw, len_cl, T, os.path.join(tmp, "cl.png"))
         for f in files:
             shutil.move(os.path.join(tmp, f), os.path.join(args.output, root + f))
     for f in files:
         _log(f"wrote {os.path.join(args.output, root + f)}")
     return 0
+
+
+def _with_ep(cosmo, cl: dict, which: str) -> dict:
+    """classy's raw_cl/lensed_cl lack C_l^Ephi; CLASS's cl.dat has it (pCl with lCl): add it back."""
+    out = dict(cl)
+    if "ee" in cl and "pp" in cl:
+        out["ep"] = __import__("numpy").asarray(cosmo._cl[which]["ep"])[: len(cl["ell"])]
+    return out
+
+
+def _plot_cl(raw: dict, lensed, T_cmb: float, path: str) -> None:
+    """TT, EE, TE: l(l+1)C_l/2pi in muK^2; phi-phi: [l(l+1)]^2 C_l/2pi; unlensed (solid) and lensed (dashed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    keys = [k for k in ("tt", "ee", "te", "pp") if k in raw]
+    fig, axes = plt.subplots(1, len(keys), figsize=(5 * len(keys), 4.2), squeeze=False)
+    for ax, k in zip(axes[0], keys):
+        for cl, style, lab in ((raw, "-", "unlensed"), (lensed, "--", "lensed")):
+            if cl is None or k not in cl or (k == "pp" and cl is lensed):
+                continue
+            ell = np.arange(len(cl[k]))[2:]
+            f = ell * (ell + 1.0) / (2.0 * np.pi)
+            y = f * np.asarray(cl[k])[2:] * (ell * (ell + 1.0) if k == "pp" else (T_cmb * 1e6) ** 2)
+            ax.plot(ell, y, style, label=lab)
+        ax.set_xscale("log")
+        ax.set_xlabel(r"$\ell$")
+        ax.set_ylabel(r"$[\ell(\ell+1)]^2 C_\ell^{\phi\phi}/2\pi$" if k == "pp" else
+                      rf"$\ell(\ell+1)C_\ell^{{{k.upper()}}}/2\pi$ [$\mu$K$^2$]")
+        ax.set_title(k.upper() if k != "pp" else "lensing potential")
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def _plot(bg: dict, th: dict, path: str, cosmo=None) -> None:

@@ -88,7 +88,9 @@ def cls_from_sources(sources, k, tau, tau0, tau_rec, ra_rec, tau_cut, A_s, n_s, 
     te = _cl_integral(q, pk, d_t, d_e, n_q)
     tp = _cl_integral(q, pk, d_t, d_p, n_q)
     ep = _cl_integral(q, pk, d_e, d_p, n_q)
-    pp = jnp.concatenate([_cl_integral(q, pk, d_p_los, d_p_los, n_q), _cl_integral(ql, pkl, lim_full, lim_full)])
+    # CLASS's Limber list stops at the last q <= k_max (transfer_get_q_limber_list); the static n_limber may pass it
+    n_ql = jnp.sum(ql <= k[-1] * (1.0 + 1e-12))
+    pp = jnp.concatenate([_cl_integral(q, pk, d_p_los, d_p_los, n_q), _cl_integral(ql, pkl, lim_full, lim_full, n_ql)])
 
     mat = jnp.asarray(l_interpolation_matrix(sizes.ls, l_max))
     out = {"ell": jnp.arange(l_max + 1)}

@@ -111,3 +111,48 @@ def write_parameters(path: str, derived: dict, inputs: dict) -> None:
         f.write("# derived parameters\n")
         for k, v in derived.items():
             f.write(f"# {k} = {v:.10g}\n")
+
+
+# CLASS output.c column order of the C_l files, class format (camb format: its own order, see write_cl)
+_CL_CLASS_COLUMNS = (("tt", "TT"), ("ee", "EE"), ("te", "TE"), ("bb", "BB"), ("pp", "phiphi"), ("tp", "TPhi"),
+                     ("ep", "Ephi"))
+_CL_CAMB_COLUMNS = (("tt", "TT"), ("ee", "EE"), ("bb", "BB"), ("te", "TE"), ("pp", "dd"), ("tp", "dT"), ("ep", "dE"))
+
+
+def write_cl(path: str, cl: dict, first_line: str, camb_format: bool = False, T_cmb: float = 2.7255) -> None:
+    """A CLASS C_l file (output.c output_open_cl_file, output_one_line_of_cl) for l = 2 .. l_max.
+
+    ``cl``: raw C_l (dimensionless, indexed by l; the present keys among tt, ee, te, bb, pp, tp, ep).  Class
+    format (CLASS's default): columns l(l+1)/2pi C_l, dimensionless.  CAMB format ('format = camb'): TT, EE, BB,
+    TE in muK^2 (x (T_cmb 10^6)^2), dd = l(l+1) x l(l+1)/2pi C_l^phiphi, dT, dE = sqrt(l(l+1)) l(l+1)/2pi C_l x
+    T_cmb 10^6.  ``first_line``: CLASS's title ("total [l(l+1)/2pi] C_l's", "total lensed [l(l+1)/2pi] C_l's")."""
+    cols = [(k, t) for k, t in (_CL_CAMB_COLUMNS if camb_format else _CL_CLASS_COLUMNS) if k in cl]
+    l_max = len(cl[cols[0][0]]) - 1
+    ell = np.arange(2, l_max + 1, dtype=float)
+    factor = ell * (ell + 1.0) / (2.0 * np.pi)
+    tmu = T_cmb * 1e6
+    data = []
+    for k, _ in cols:
+        c = np.asarray(cl[k], dtype=float)[2:]
+        if camb_format:
+            scale = {"pp": ell * (ell + 1.0), "tp": np.sqrt(ell * (ell + 1.0)) * tmu,
+                     "ep": np.sqrt(ell * (ell + 1.0)) * tmu}.get(k, tmu**2)
+            c = c * scale
+        data.append(factor * c)
+    with open(path, "w") as f:
+        f.write(f"# {'' if camb_format else 'dimensionless '}{first_line}"
+                f"{' (units: [microK]^2)' if camb_format else ''}\n")
+        f.write(f"# for l=2 to {l_max}, i.e. number of multipoles equal to {l_max - 1}\n#\n")
+        if not camb_format:
+            f.write("# -> if you prefer output in CAMB/HealPix/LensPix units/order, set 'format' to 'camb' in input "
+                    "file\n")
+        f.write("# -> if you don't want to see such a header, set 'headers' to 'no' in input file\n")
+        if "pp" in cl:
+            f.write("# -> for CMB lensing (d), these are C_l^dd for the deflection field.\n" if camb_format else
+                    "# -> for CMB lensing (phi), these are C_l^phi-phi for the lensing potential.\n")
+            f.write("#    Remember the conversion factors:\n#    C_l^dd (deflection) = l(l+1) C_l^phi-phi\n"
+                    "#    C_l^gg (shear/convergence) = 1/4 (l(l+1))^2 C_l^phi-phi\n")
+        f.write("#\n# 1:l " + "".join(_title(i + 2, t) for i, (_, t) in enumerate(cols)) + "\n")
+        fmt = f"%{_COLUMNWIDTH}.{_OUTPUTPRECISION}e "
+        for i, l in enumerate(ell):
+            f.write(f" {int(l):4d} " + "".join(fmt % d[i] for d in data) + "\n")

@@ -60,6 +60,8 @@ class Precision:
     pk_n_k: int = 200  # wavenumbers solved for P(k) (fourier.k_sampling: BAO-aware density in ln k)
     pk_k_min: float = 1e-4  # [1/Mpc] smallest solved wavenumber
     sources: SourcePrecision = SourcePrecision()  # CMB source functions (sampling, steps)
+    transfer: "TransferPrecision | None" = None  # CMB line of sight + harmonic (None: TransferPrecision())
+    lensing: "LensingPrecision | None" = None  # CMB lensing (None: LensingPrecision(), CLASS's defaults)
 
 
 PRESETS: dict[str, Precision] = {
@@ -128,6 +130,8 @@ class TransferPrecision:
     n_early_margin: int = 8  # source times beyond the sizing cosmology's tau <= tau_cut count (static bound)
     q_window_margin: float = 1.05  # line-of-sight q window per l: this x the widest window of the sizing cosmology
 
+
+@dataclasses.dataclass(frozen=True)
 class LensingPrecision:
     """Knobs of the CMB lensing step (``boltzax.lensing``; CLASS ``precisions.h``, lensing section).
 

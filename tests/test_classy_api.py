@@ -31,11 +31,11 @@ def test_unknown_parameter_names_it():
 
 def test_unimplemented_output_is_a_clear_error():
     c = Class()
-    c.set({"output": "tCl"})
-    with pytest.raises(NotImplementedOutputError, match="tCl"):
+    c.set({"output": "nCl"})
+    with pytest.raises(NotImplementedOutputError, match="nCl"):
         c.compute()
     with pytest.raises(NotImplementedOutputError):
-        Class().raw_cl()
+        Class().density_cl()
 
 
 def test_units_and_callable_floats(cosmo):
@@ -93,7 +93,7 @@ def test_every_classy_method_exists():
 
 
 @pytest.mark.parametrize("name", ["get_Weyl_pk_and_k_and_z", "pk_analytic_nw", "spectral_distortion",
-                                  "get_perturbations", "get_sources", "nonlinear_scale"])
+                                  "get_perturbations", "nonlinear_scale"])
 def test_unimplemented_methods_name_themselves(name):
     with pytest.raises(NotImplementedOutputError, match=name):
         getattr(Class(), name)()

@@ -8,7 +8,7 @@ import numpy as np
 from ..errors import NotImplementedOutputError
 
 # outputs that are computed today; the others raise NotImplementedOutputError at compute()
-IMPLEMENTED_OUTPUTS: set[str] = {"mPk", "mTk", "vTk"}
+IMPLEMENTED_OUTPUTS: set[str] = {"mPk", "mTk", "vTk", "tCl", "pCl", "lCl"}
 
 
 class CallableFloat(float):

@@ -30,6 +30,7 @@ class LifecycleMixin:
         self._res = None
         self._pk = None
         self._pt = None
+        self._cl = None  # CMB spectra and sources (cmb.cmb_spectra), with a C_l output
         self._request: Request | None = None
         self._computed = False
         self._unread = unread
@@ -87,6 +88,7 @@ class LifecycleMixin:
         self._res = None
         self._pk = None
         self._pt = None
+        self._cl = None
         self._computed = False
 
     def compute(self, level=("distortions",)) -> None:
@@ -108,9 +110,10 @@ class LifecycleMixin:
         missing = [o for o in request.output if o and o not in IMPLEMENTED_OUTPUTS]
         if missing:
             raise NotImplementedOutputError(
-                f"Parameter 'output': {missing} not implemented in boltzax yet "
-                "(C_l land with a later issue); use output='' or 'mPk'"
+                f"Parameter 'output': {missing} not implemented in boltzax yet; implemented: "
+                f"{sorted(IMPLEMENTED_OUTPUTS)}"
             )
+        _check_cmb_request(request)
         if request.non_linear not in ("none", "pt"):
             raise NotImplementedOutputError(f"Parameter 'non_linear' = '{request.non_linear}' not implemented yet")
         check_request(request)  # non linear = PT needs mPk (classy_pt)
@@ -120,11 +123,13 @@ class LifecycleMixin:
         res = compute(params, self._precision)
         self._check_finite(res)
         _check_roots(params, res)
-        self._pk = self._pt = None
+        self._pk = self._pt = self._cl = None
         if "mPk" in request.output:
             self._pk = self._linear_power(res, request)
             if request.amplitude_target:
                 res, self._pk = _meet_amplitude(res, self._pk, request.amplitude_target)
+        if any(o in request.output for o in ("tCl", "pCl", "lCl")):
+            self._cl = _cmb_compute(res, self._precision, request)
         self._res, self._request, self._computed = res, request, True
         try:
             self._pt_compute()  # CLASS-PT's one-loop pieces (non linear = PT), classy_pt.PTMixin
@@ -179,6 +184,32 @@ def _meet_amplitude(res, lp, target):
         got *= float(np.sqrt(float(derived_densities(res.params)["Omega0_m"]) / 0.3))
     params = res.params.replace(A_s=res.params.A_s * (want / got) ** 2)
     return eqx.tree_at(lambda r: r.params, res, params), eqx.tree_at(lambda t: t.params, lp, params)
+
+
+def _check_cmb_request(request) -> None:
+    """CLASS's rules for C_l requests (input.c), and what boltzax does not compute yet."""
+    has_cl = any(o in request.output for o in ("tCl", "pCl", "lCl"))
+    if request.lensing and not (has_cl and "s" in request.modes and "lCl" in request.output
+                                and ("tCl" in request.output or "pCl" in request.output)):
+        raise CosmoSevereError("Parameter 'lensing' = yes: lensed CMB C_l need 'modes' with 's' and 'output' with "
+                               "'tCl' and/or 'pCl', and 'lCl' (CLASS input.c)")
+    if has_cl and any(m != "s" for m in request.modes):
+        raise NotImplementedOutputError(f"Parameter 'modes' = {','.join(request.modes)}: tensor and vector C_l "
+                                        "are not implemented in boltzax yet (scalars only: modes = s)")
+
+
+def _cmb_compute(res, precision, request) -> dict:
+    """CMB spectra for 'output' with tCl/pCl/lCl (boltzax.cmb.cmb_spectra): unlensed to l_max_scalars (+
+    delta_l_max with lensing), lensed to l_max_scalars; kept on the device until asked for."""
+    from ..cmb import cmb_spectra
+
+    out = cmb_spectra(res, precision, request.l_max_scalars, request.lensing)
+    if not bool(out["grids_ok"]):
+        raise CosmoComputationError("CMB C_l: the static line-of-sight grids (sized from boltzax.cmb."
+                                    "SIZING_COSMOLOGIES) are too small for this cosmology")
+    if not np.all(np.isfinite(np.asarray(out["unlensed"]["tt"]))):
+        raise CosmoComputationError("non-finite CMB C_l: check the input ranges")
+    return out
 
 
 # tolerances of the input root solves as seen from the outputs (the solvers converge to ~1e-10)
