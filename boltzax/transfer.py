@@ -152,7 +152,7 @@ def grid_sizes(l_max: int, prec: TransferPrecision, tau0: float, tau_rec: float,
     i = min(int(np.searchsorted(k, prec.k_max_tau0_over_l_max * l_max / tau0)), k.size - 1)
     q_max = float(k[i])
     n_q = _class_q_count(float(k[0]), q_max, tau0, tau_rec, prec) + 1
-    q = np.asarray(q_grid(jnp.asarray(k), tau0, tau_rec, l_max, n_q, prec)[0])
+    q = np.asarray(jax.jit(q_grid, static_argnums=(3, 4, 5))(jnp.asarray(k), tau0, tau_rec, l_max, n_q, prec)[0])
     dmax = max(prec.delta_k_t0, prec.delta_k_t1, prec.delta_k_t2, prec.delta_k_e)
     lo = np.searchsorted(q, x_min_phi(np.asarray(ls), prec.hyper_phi_min_abs) / tau0) - 1
     hi = np.searchsorted(q, np.asarray(ls) / ra_rec + dmax)
@@ -163,7 +163,8 @@ def grid_sizes(l_max: int, prec: TransferPrecision, tau0: float, tau_rec: float,
     x_max = prec.x_max_over_l_max * l_max
     n_early = int(np.sum(np.asarray(tau) <= tau_cut)) + prec.n_early_margin
     full = np.asarray(tau).size + n_geo + 1
-    n_eff = int(lensing_time_grid(jnp.asarray(tau), tau0, tau_rec, n_geo, prec, l_max, full)[2])
+    n_eff = int(jax.jit(lensing_time_grid, static_argnums=(3, 4, 5, 6))(jnp.asarray(tau), tau0, tau_rec, n_geo, prec,
+                                                                       l_max, full)[2])
     n_lens = min(n_eff + prec.n_early_margin, full)
     return GridSizes(l_max=l_max, ls=ls, n_q=n_q, n_win=n_win, n_limber=n_limber, n_geo=n_geo, x_max=x_max,
                      n_early=n_early, n_lens=n_lens)
