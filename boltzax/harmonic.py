@@ -28,15 +28,37 @@ CL_NAMES = ("tt", "ee", "te", "bb", "pp", "tp", "ep")
 
 @functools.lru_cache(maxsize=8)
 def l_interpolation_matrix(ls: tuple[int, ...], l_max: int) -> np.ndarray:
-    """(l_max + 1, n_l) matrix: CLASS's est-deriv spline through C(ls) evaluated at l = 0..l_max (rows l < 2 zero)."""
-    from .splines import spline_eval
-
-    with jax.ensure_compile_time_eval():
-        x = jnp.asarray(np.asarray(ls, dtype=float))
-        eye = jnp.eye(len(ls))
-        m = spline_d2(x, eye)
-        out = np.asarray(spline_eval(x, eye, m, jnp.arange(2.0, l_max + 1.0)))
-    return np.vstack([np.zeros((2, len(ls))), out])
+    """(l_max + 1, n_l) matrix: CLASS's est-deriv spline through C(ls) evaluated at l = 0..l_max (rows l < 2 zero).
+    Host numpy (the spline is linear in the values: its matrix is the spline of the unit vectors)."""
+    x = np.asarray(ls, dtype=float)
+    n = x.size
+    h = np.diff(x)
+    a = np.zeros((n, n))
+    r = np.zeros((n, n))  # rhs = r @ y
+    for i in range(1, n - 1):
+        a[i, i - 1], a[i, i], a[i, i + 1] = h[i - 1] / 6.0, (h[i - 1] + h[i]) / 3.0, h[i] / 6.0
+        r[i, i + 1], r[i, i], r[i, i - 1] = 1.0 / h[i], -1.0 / h[i] - 1.0 / h[i - 1], 1.0 / h[i - 1]
+    eye = np.eye(n)
+    dy_first = ((x[2] - x[0]) ** 2 * (eye[1] - eye[0]) - (x[1] - x[0]) ** 2 * (eye[2] - eye[0])) / (
+        (x[2] - x[0]) * (x[1] - x[0]) * (x[2] - x[1]))
+    dy_last = ((x[-3] - x[-1]) ** 2 * (eye[-2] - eye[-1]) - (x[-2] - x[-1]) ** 2 * (eye[-3] - eye[-1])) / (
+        (x[-3] - x[-1]) * (x[-2] - x[-1]) * (x[-3] - x[-2]))
+    a[0, 0], a[0, 1] = h[0] / 3.0, h[0] / 6.0
+    r[0] = (eye[1] - eye[0]) / h[0] - dy_first
+    a[-1, -2], a[-1, -1] = h[-1] / 6.0, h[-1] / 3.0
+    r[-1] = dy_last - (eye[-1] - eye[-2]) / h[-1]
+    m = np.linalg.solve(a, r)  # second derivatives = m @ y
+    le = np.arange(2.0, l_max + 1.0)
+    i = np.clip(np.searchsorted(x, le, side="right") - 1, 0, n - 2)
+    hh = x[i + 1] - x[i]
+    bb = (le - x[i]) / hh
+    aa = 1.0 - bb
+    out = np.zeros((le.size, n))
+    rows = np.arange(le.size)
+    out[rows, i] += aa
+    out[rows, i + 1] += bb
+    out += (((aa ** 3 - aa) * hh * hh / 6.0)[:, None] * m[i] + ((bb ** 3 - bb) * hh * hh / 6.0)[:, None] * m[i + 1])
+    return np.vstack([np.zeros((2, n)), out])
 
 
 def _cl_integral(k, pk, d1, d2, n=None):

@@ -5,11 +5,14 @@ S(k, tau) on the perturbation grid (classy ``get_sources()`` layout: ``t0, t1, t
 (n_k, n_tau), CLASS normalisation, k [1/Mpc], tau [Mpc]). Steps, each as in transfer.c:
 
 - l list (``transfer_get_l_list``): l = 2, then steps max(1, int(l (l_logstep - 1))) until the step reaches
-  l_linstep, then steps of l_linstep, last value l_max.
-- q grid (``transfer_get_q_list``): CLASS steps dq = q_period q_linstep q/(q + c), c = q_linstep/q_logstep_spline,
-  q_period = 2 pi/(tau0 - tau_rec), from k_min to q_max (the first source k >= k_max_tau0_over_l_max l_max/tau0).
-  That step is uniform in s(q) = q + c ln q; here the grid is exactly uniform in s with a static number of points
-  (``grid_sizes``: CLASS's count for a sizing cosmology), so shapes are static under jit.
+  l_linstep, then steps of l_linstep, last value l_max, with CLASS's rounding (``l_list``: the linear step is 39
+  when r_a/(tau0 - tau_rec) rounds below 1; CLASS's l-spline error at high l is ~1e-3 in EE, so the nodes matter).
+- q grid (``transfer_get_q_list``): CLASS's recursion dq = q_period q_linstep q/(q + c),
+  c = q_linstep/q_logstep_spline, q_period = 2 pi/(tau0 - tau_rec), from k_min to q_max (the first source
+  k >= k_max_tau0_over_l_max l_max/tau0),
+  run for a static number of steps (``grid_sizes``) and masked past q_max (splines.spline_d2_masked), so shapes are
+  static under jit and the nodes are CLASS's. (A grid uniform in s = q + c ln q with the same density, i.e. the
+  continuum limit of that recursion, moved low-l TT by 2.4e-4 at l = 8: CLASS's own q-sampling error there.)
 - sources splined in k (``transfer_interpolate_sources``, CLASS est-deriv cubic spline over all source k).
 - temperature Delta_T = sum over tau of w_trapz [S_T0 j_l + S_T1 j_l' + S_T2 (3 j_l'' + j_l)/2], polarisation
   Delta_E = sqrt(3/8 (l+2)(l+1) l (l-1)) sum w S_P j_l(x)/x^2, x = q (tau0 - tau) (``transfer_radial_function``,
@@ -78,20 +81,6 @@ class GridSizes:
     x_max: float  # Bessel table range
 
 
-def _s_of_q(q, c):
-    return q + c * jnp.log(q)
-
-
-def _q_of_s(s, c, iterations: int = 40):
-    """Invert s = q + c ln q (Newton in u = ln q; g(u) = e^u + c u - s is convex and increasing)."""
-    u0 = jnp.where(s > 0, jnp.minimum(s / c, jnp.log(jnp.where(s > 0, s, 1.0))), s / c)
-
-    def body(_, u):
-        return u - (jnp.exp(u) + c * u - s) / (jnp.exp(u) + c)
-
-    return jnp.exp(jax.lax.fori_loop(0, iterations, body, u0))
-
-
 def q_max_of(k, tau0, l_max: int, prec: TransferPrecision):
     """CLASS q_max (flat): the first source k >= k_max_tau0_over_l_max l_max / tau0 (k_size_cl)."""
     i = jnp.clip(jnp.searchsorted(k, prec.k_max_tau0_over_l_max * l_max / tau0), 0, k.shape[0] - 1)
@@ -152,7 +141,7 @@ def grid_sizes(l_max: int, prec: TransferPrecision, tau0: float, tau_rec: float,
     i = min(int(np.searchsorted(k, prec.k_max_tau0_over_l_max * l_max / tau0)), k.size - 1)
     q_max = float(k[i])
     n_q = _class_q_count(float(k[0]), q_max, tau0, tau_rec, prec) + 1
-    q = np.asarray(q_grid(jnp.asarray(k), tau0, tau_rec, l_max, n_q, prec)[0])
+    q = np.asarray(jax.jit(q_grid, static_argnums=(3, 4, 5))(jnp.asarray(k), tau0, tau_rec, l_max, n_q, prec)[0])
     dmax = max(prec.delta_k_t0, prec.delta_k_t1, prec.delta_k_t2, prec.delta_k_e)
     lo = np.searchsorted(q, x_min_phi(np.asarray(ls), prec.hyper_phi_min_abs) / tau0) - 1
     hi = np.searchsorted(q, np.asarray(ls) / ra_rec + dmax)
@@ -163,7 +152,8 @@ def grid_sizes(l_max: int, prec: TransferPrecision, tau0: float, tau_rec: float,
     x_max = prec.x_max_over_l_max * l_max
     n_early = int(np.sum(np.asarray(tau) <= tau_cut)) + prec.n_early_margin
     full = np.asarray(tau).size + n_geo + 1
-    n_eff = int(lensing_time_grid(jnp.asarray(tau), tau0, tau_rec, n_geo, prec, l_max, full)[2])
+    n_eff = int(jax.jit(lensing_time_grid, static_argnums=(3, 4, 5, 6))(jnp.asarray(tau), tau0, tau_rec, n_geo, prec,
+                                                                       l_max, full)[2])
     n_lens = min(n_eff + prec.n_early_margin, full)
     return GridSizes(l_max=l_max, ls=ls, n_q=n_q, n_win=n_win, n_limber=n_limber, n_geo=n_geo, x_max=x_max,
                      n_early=n_early, n_lens=n_lens)
