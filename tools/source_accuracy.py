@@ -2,7 +2,7 @@
 
 Usage:
   python tools/source_accuracy.py [--names fid lcdm_1 nur ok_pos] [--write-reference] [--n-k N]
-      [--tight]
+      [--tight] [--grad]
 
 For each reference cosmology (tools/make_reference.py `cosmologies()`), runs classy with output = tCl, pCl, lCl,
 l_max_scalars = 2500 (modes = s), takes get_sources() (t0, t1, t2, p, phi_plus_psi on CLASS's own k and tau
@@ -11,6 +11,9 @@ CLASS k, and reports, per source, max |S_boltzax - S_CLASS| / max |S_CLASS| over
 the compared k and all tau) and the same per k band.  ``--tight`` also runs CLASS with tighter integration
 settings (same physics: tol_perturbations_integration = 1e-8, earlier starts, TCA switched off earlier) to
 separate CLASS's own numerical error from boltzax's.
+
+``--grad``: forward-mode AD (jacfwd) of the sources w.r.t. omega_cdm, omega_b, h against central finite
+differences (fast preset, 3 k on CLASS's tau grid) instead of the comparison.
 
 ``--write-reference`` stores tests/reference/sources/<name>.npz: CLASS's sources at a handful of CLASS's k
 (nearest to REF_K_TARGETS) on every REF_TAU_STRIDE-th row (tau_index) of CLASS's tau grid (tau_all, stored whole:
@@ -111,6 +114,36 @@ def write_reference(name, inp, src, k, tau):
     print(f"wrote {path} ({os.path.getsize(path) / 1e3:.0f} KB)")
 
 
+def gradient_check(name, k, tau, precision="fast", params=("omega_cdm", "omega_b", "h")):
+    """Forward-mode AD (jax.jacfwd) of the sources against central finite differences (relative step 1e-4),
+    max |AD - FD| / max |FD| per source and parameter."""
+    import jax
+    import jax.numpy as jnp
+
+    import boltzax
+    from boltzax.perturbations.sources import scalar_sources
+    from boltzax.testing import reference_params
+
+    prec = boltzax.get_precision(precision)
+    p0 = reference_params(name)
+    k, tau = jnp.asarray(k), jnp.asarray(tau)
+    for par in params:
+        def f(x, par=par):
+            res = boltzax.compute(p0.replace(**{par: x}), prec)
+            return scalar_sources(res, prec, k=k, tau=tau)[0]
+
+        x0 = jnp.asarray(float(getattr(p0, par)))
+        t = time.time()
+        ad = jax.block_until_ready(jax.jit(jax.jacfwd(f))(x0))
+        dt = time.time() - t
+        h = 1e-4 * float(x0)
+        fp, fm = f(x0 + h), f(x0 - h)
+        errs = {n: float(np.max(np.abs(np.asarray(ad[n]) - (np.asarray(fp[n]) - np.asarray(fm[n])) / (2 * h)))
+                         / np.max(np.abs((np.asarray(fp[n]) - np.asarray(fm[n])) / (2 * h)))) for n in NAMES}
+        print(f"{name} d/d{par} ({precision}, jacfwd {dt:.0f} s incl. compile): "
+              + ", ".join(f"{n} {e:.1e}" for n, e in errs.items()))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--names", nargs="*", default=["fid", "lcdm_1", "nur", "ok_pos"])
@@ -118,7 +151,13 @@ def main():
     ap.add_argument("--n-k", type=int, default=64)
     ap.add_argument("--tight", action="store_true")
     ap.add_argument("--precision", default="default")
+    ap.add_argument("--grad", action="store_true", help="AD vs finite differences (fast preset, 3 k) instead")
     a = ap.parse_args()
+    if a.grad:
+        for name in a.names:
+            _, k, tau, _ = class_sources(class_input(name))
+            gradient_check(name, k[np.searchsorted(k, [0.01, 0.05, 0.2])], tau)
+        return
     for name in a.names:
         inp = class_input(name)
         src, k, tau, dt = class_sources(inp)
