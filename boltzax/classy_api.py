@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .classy_nonlinear import NonlinearMixin, check_nonlinear_request
 from .classy_pt import PTMixin, check_request
 from .errors import CosmoComputationError, CosmoSevereError, NotImplementedOutputError
 from .params import Request, from_class_dict
@@ -49,9 +50,10 @@ def _not_yet(what: str, issue: str):
     return method
 
 
-class Class(PTMixin):
+class Class(PTMixin, NonlinearMixin):
     """classy-compatible front door. ``set`` parameters (CLASS names), ``compute()``, then query.
-    With ``'non linear': 'PT'`` also CLASS-PT's methods (`classy_pt.PTMixin`)."""
+    With ``'non linear': 'PT'`` also CLASS-PT's methods (`classy_pt.PTMixin`); ``'non_linear': 'halofit'``:
+    `classy_nonlinear.NonlinearMixin`."""
 
     def __init__(self, default: bool = False, precision: str = "default"):
         self._pars: dict = {}
@@ -91,6 +93,7 @@ class Class(PTMixin):
         self._res = None
         self._pk = None
         self._pt = None
+        self._nl_cache = None
         self.state = False
 
     def compute(self, level=None) -> None:
@@ -105,9 +108,10 @@ class Class(PTMixin):
                 f"Parameter 'output': {missing} not implemented in boltzax yet "
                 "(C_l land with a later issue); use output='' or 'mPk'"
             )
-        if request.non_linear not in ("none", "pt"):
+        if request.non_linear not in ("none", "pt", "halofit"):
             raise NotImplementedOutputError(f"Parameter 'non_linear' = '{request.non_linear}' not implemented yet")
         check_request(request)  # non linear = PT needs mPk (classy_pt)
+        check_nonlinear_request(request)  # halofit needs mPk (classy_nonlinear)
         from .pipeline import compute
 
         res = compute(params, self._precision)
@@ -115,6 +119,7 @@ class Class(PTMixin):
         self._pk = self._pt = None
         if "mPk" in request.output:
             self._pk = self._linear_power(res, request)
+        self._nl_reset()  # HaloFit states are computed on demand (classy_nonlinear)
         self._res, self._request, self.state = res, request, True
         try:
             self._pt_compute()  # CLASS-PT's one-loop pieces (non linear = PT), classy_pt.PTMixin
@@ -130,7 +135,8 @@ class Class(PTMixin):
         nodes = {0.0, *(float(z) for z in request.z_pk)}
         if z_max > 0:  # a z grid for pk(k, z) between the requested redshifts (cubic in z)
             nodes |= {float(z) for z in np.linspace(0.0, z_max, 9)}
-        lp = linear_power(res, get_precision(self._precision), tuple(sorted(nodes)), request.P_k_max)
+        k_max = self._nl_linear_k_max(res, request)  # HaloFit: CLASS's k_last >= 5 /Mpc (classy_nonlinear)
+        lp = linear_power(res, get_precision(self._precision), tuple(sorted(nodes)), k_max)
         if not np.all(np.isfinite(np.asarray(lp.ln_T2_m))):
             raise CosmoComputationError("non-finite linear power spectrum")
         return lp
@@ -323,23 +329,34 @@ class Class(PTMixin):
         return self._pk_at("cb", k, z)
 
     def pk(self, k, z):
-        """P(k, z) [Mpc^3]: the linear spectrum (non_linear = none)."""
+        """P(k, z) [Mpc^3]: the linear spectrum (non_linear = none), HaloFit's with non_linear = halofit."""
         self._r()
         if self._pt is not None:
             raise NotImplementedOutputError("pk(k, z) with non linear = PT (CLASS-PT returns its 96 pieces "
                                             "there) is not implemented: use get_pk_mult / initialize_output")
+        if self._nl_on():
+            self._check_kz(float(k), float(z))
+            return float(self._pk_table([float(k)], [float(z)], True, False)[0, 0])
         return self.pk_lin(k, z)
 
     def pk_cb(self, k, z):
+        """CDM+baryon P(k, z) [Mpc^3]: linear, or HaloFit's with non_linear = halofit."""
+        self._r()
+        if self._nl_on():
+            self._check_kz(float(k), float(z))
+            return float(self._pk_table([float(k)], [float(z)], True, True)[0, 0])
         return self.pk_cb_lin(k, z)
 
     def get_pk_and_k_and_z(self, nonlinear=False, only_clustering_species=False, h_units=False):
-        """(P [Mpc^3] shape (n_k, n_z), k [1/Mpc], z) on the solved grid, as classy (z decreasing)."""
+        """(P [Mpc^3] shape (n_k, n_z), k [1/Mpc], z) on the solved grid, as classy (z decreasing);
+        nonlinear: HaloFit's P (needs non_linear = halofit, as classy)."""
         lp = self._lp()
+        if nonlinear and not self._nl_on():
+            raise CosmoSevereError("get_pk_and_k_and_z(nonlinear=True) needs a nonlinear method: set "
+                                   "'non_linear': 'halofit' (or call it with nonlinear=False)")
         k = np.asarray(lp.k)
         z = np.asarray(lp.z)[::-1]
-        f = lp.pk_cb if only_clustering_species else lp.pk_m
-        P = np.asarray(f(lp.k, lp.z))[:, ::-1]
+        P = self._pk_table(k, np.asarray(lp.z), bool(nonlinear), bool(only_clustering_species))[:, ::-1]
         if h_units:
             h = float(self._r().params.h)
             return P * h**3, k / h, z
@@ -362,9 +379,11 @@ class Class(PTMixin):
     def get_pk_all(self, k, z, nonlinear=True, cdmbar=False, z_axis_in_k_arr=0, interpolation_kind="cubic"):
         """P(k, z) [Mpc^3] for arrays of k [1/Mpc] and z with classy's shape rules (scalar z: the shape of k;
         1-d z with 1-d k: (len(z), len(k)); n-d k: one axis, ``z_axis_in_k_arr``, runs over z).  Linear
-        (non_linear = none); cdmbar selects CDM + baryons."""
-        lp = self._lp()
-        f = lp.pk_cb if cdmbar else lp.pk_m
+        with non_linear = none or nonlinear=False, else HaloFit's; cdmbar selects CDM + baryons."""
+        self._lp()
+
+        def f(karr, zz):
+            return self._pk_table(karr, np.atleast_1d(zz), bool(nonlinear), bool(cdmbar))
 
         def at_z(karr, zz):
             karr = np.asarray(karr, dtype=float)
