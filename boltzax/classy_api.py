@@ -355,6 +355,7 @@ class Class(PTMixin, NonlinearMixin):
             raise CosmoSevereError("get_pk_and_k_and_z(nonlinear=True) needs a nonlinear method: set "
                                    "'non_linear': 'halofit' (or call it with nonlinear=False)")
         k = np.asarray(lp.k)
+        k = k[k <= self._request.P_k_max * (1 + 1e-9)]  # with HaloFit the solve goes on to CLASS's k_last
         z = np.asarray(lp.z)[::-1]
         P = self._pk_table(k, np.asarray(lp.z), bool(nonlinear), bool(only_clustering_species))[:, ::-1]
         if h_units:
