@@ -12,7 +12,8 @@ family is computed in its own classy run and the exact CLASS input of that run i
 * ``recfast`` output = '', recombination = recfast: thermodynamics table and derived parameters
 * ``pk``     output = mPk, P_k_max_1/Mpc = 5, z_pk = 0, 0.5, 1, 2: linear P(k) (total, cb), sigma8,
   f(k, z) (scale_dependent_growth_factor_f), effective_f_sigma8 and scale_independent_f_sigma8
-* ``halofit`` as ``pk`` with non_linear = halofit and P_k_max_1/Mpc = 20
+* ``halofit`` output = mPk, non_linear = halofit, P_k_max_1/Mpc = 20: P_nl (total, cb), k_nl, at
+  z = 0, 0.5, 1, 2 and (a second run, ``_high`` keys) z = 3, 5; CLASS's k grid and linear P on it
 * ``tk``     output = mTk, vTk, z_pk = 0, 1: transfer functions (synchronous gauge)
 * ``cl``     output = tCl, pCl, lCl, lensing = yes, l_max_scalars = 3000: unlensed and lensed C_l
 
@@ -91,6 +92,7 @@ DERIVED = ["h", "H0", "100*theta_s", "100*theta_star", "z_rec", "tau_rec", "rs_r
 Z_PK = (0.0, 0.5, 1.0, 2.0)
 K_PK = np.geomspace(1e-4, 5.0, 260)
 K_HALOFIT = np.geomspace(1e-4, 10.0, 220)
+Z_HALOFIT_HIGH = (3.0, 5.0)
 
 
 def _run(inp: dict):
@@ -195,14 +197,31 @@ def _family_pk(base, cmb_base, arrays, meta):
 
 
 def _family_halofit(base, cmb_base, arrays, meta):
-    zpk = ",".join(str(z) for z in Z_PK)
-    inp = {**base, "output": "mPk", "P_k_max_1/Mpc": 20.0, "z_pk": zpk, "non_linear": "halofit"}
-    c, t = _run(inp)
-    meta("halofit", inp, t)
-    arrays["halofit/k"] = K_HALOFIT
-    arrays["halofit/z"] = np.asarray(Z_PK)
-    arrays["halofit/pk"] = np.array([[c.pk(k, z) for k in K_HALOFIT] for z in Z_PK])
-
+    # z <= 2 (the test redshifts) in one run, z = 3, 5 in a second one (z_max_pk changes CLASS's time
+    # nodes, hence its interpolated P at z <= 2 by ~1e-6: each run keeps its own input)
+    for suffix, zs in (("", Z_PK), ("_high", Z_HALOFIT_HIGH)):
+        zpk = ",".join(str(z) for z in zs)
+        inp = {**base, "output": "mPk", "P_k_max_1/Mpc": 20.0, "z_pk": zpk, "non_linear": "halofit"}
+        c, t = _run(inp)
+        meta("halofit" + suffix, inp, t)
+        has_cb = c.Omega_nu != 0.0
+        pfx = "halofit/"
+        arrays[pfx + "k"] = K_HALOFIT
+        arrays[pfx + "z" + suffix] = np.asarray(zs)
+        arrays[pfx + "pk" + suffix] = np.array([[c.pk(k, z) for k in K_HALOFIT] for z in zs])
+        arrays[pfx + "pk_lin" + suffix] = np.array([[c.pk_lin(k, z) for k in K_HALOFIT] for z in zs])
+        arrays[pfx + "k_nl" + suffix] = c.nonlinear_scale(np.asarray(zs, dtype=float), len(zs))
+        if has_cb:
+            arrays[pfx + "pk_cb" + suffix] = np.array([[c.pk_cb(k, z) for k in K_HALOFIT] for z in zs])
+            arrays[pfx + "k_nl_cb" + suffix] = c.nonlinear_scale_cb(np.asarray(zs, dtype=float), len(zs))
+        # CLASS's own perturbation k grid and linear spectra on it at the requested z (for a HaloFit
+        # stage-alone check: CLASS's linear input through boltzax's HaloFit)
+        _, kc, _ = c.get_pk_and_k_and_z(nonlinear=False)
+        kq = np.minimum(kc, kc[-1] * (1 - 1e-13))  # classy rejects k_last by rounding
+        arrays[pfx + "class_k"] = kc
+        arrays[pfx + "class_pk_lin" + suffix] = np.array([[c.pk_lin(k, z) for k in kq] for z in zs])
+        if has_cb:
+            arrays[pfx + "class_pk_cb_lin" + suffix] = np.array([[c.pk_cb_lin(k, z) for k in kq] for z in zs])
 
 
 def _family_tk(base, cmb_base, arrays, meta):
