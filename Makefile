@@ -16,7 +16,7 @@ run: $(STAMP)
 	$(BIN)/boltzax run --output output
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 tests
+	$(BIN)/python -m pytest -q -n 2 -m "not slow" tests
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install -q -e ".[oracle]"

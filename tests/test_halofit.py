@@ -181,6 +181,7 @@ def test_halofit_stage_gradient():
             np.testing.assert_allclose(np.asarray(jac[:, i]), np.asarray(fd), rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.slow  # compiles the forward-mode perturbation solver (~20 min on a loaded 2-core machine)
 def test_halofit_gradient_matches_finite_differences():
     """d ln P_nl(k, z) / d(omega_cdm, h, m_ncdm) by forward-mode AD through background, thermodynamics,
     perturbations (all modes solved to CLASS's k_last) and HaloFit equals central finite differences (1e-3

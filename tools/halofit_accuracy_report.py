@@ -97,7 +97,7 @@ def e2e_errors(name, precision="default", ref=None):
 def halofit_timing(c, repeat=3):
     """Warm time [s] of HaloFit (P_m and P_cb states + P_nl on the solved grid) at the z nodes of the Class run,
     and of the linear P(k) solve (pipeline.linear_power) for the same run."""
-    from boltzax.classy_nonlinear import _jitted
+    from boltzax.classy_api.nonlinear import _jitted
     from boltzax.pipeline import linear_power
     from boltzax.precision import get_precision
 

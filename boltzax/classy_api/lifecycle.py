@@ -8,6 +8,7 @@ from ..classy_pt import check_request
 from ..errors import CosmoComputationError, CosmoSevereError, NotImplementedOutputError
 from ..params import Request, from_class_dict
 from ._base import IMPLEMENTED_OUTPUTS
+from .nonlinear import check_nonlinear_request
 
 
 class LifecycleMixin:
@@ -89,6 +90,7 @@ class LifecycleMixin:
         self._pk = None
         self._pt = None
         self._cl = None
+        self._nl_cache = None
         self._computed = False
 
     def compute(self, level=("distortions",)) -> None:
@@ -114,7 +116,8 @@ class LifecycleMixin:
                 f"{sorted(IMPLEMENTED_OUTPUTS)}"
             )
         _check_cmb_request(request)
-        if request.non_linear not in ("none", "pt"):
+        check_nonlinear_request(request)  # hmcode: not implemented; halofit needs mPk (classy_api.nonlinear)
+        if request.non_linear not in ("none", "pt", "halofit"):
             raise NotImplementedOutputError(f"Parameter 'non_linear' = '{request.non_linear}' not implemented yet")
         check_request(request)  # non linear = PT needs mPk (classy_pt)
         from ..pipeline import compute
@@ -130,6 +133,7 @@ class LifecycleMixin:
                 res, self._pk = _meet_amplitude(res, self._pk, request.amplitude_target)
         if any(o in request.output for o in ("tCl", "pCl", "lCl")):
             self._cl = _cmb_compute(res, self._precision, request)
+        self._nl_reset()  # HaloFit states are computed on demand (classy_api.nonlinear)
         self._res, self._request, self._computed = res, request, True
         try:
             self._pt_compute()  # CLASS-PT's one-loop pieces (non linear = PT), classy_pt.PTMixin
@@ -145,7 +149,8 @@ class LifecycleMixin:
         nodes = {0.0, *(float(z) for z in request.z_pk)}
         if z_max > 0:  # a z grid for pk(k, z) between the requested redshifts (cubic in z)
             nodes |= {float(z) for z in np.linspace(0.0, z_max, 9)}
-        lp = linear_power(res, get_precision(self._precision), tuple(sorted(nodes)), request.P_k_max)
+        k_max = self._nl_linear_k_max(res, request)  # HaloFit: CLASS's k_last >= 5 /Mpc (classy_api.nonlinear)
+        lp = linear_power(res, get_precision(self._precision), tuple(sorted(nodes)), k_max)
         if not np.all(np.isfinite(np.asarray(lp.ln_T2_m))):
             raise CosmoComputationError("non-finite linear power spectrum")
         return lp

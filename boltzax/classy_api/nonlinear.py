@@ -1,20 +1,168 @@
-"""classy's non-linear power spectrum methods (``non_linear = halofit``): owned by the HaloFit issue.  Until it
-lands, ``nonlinear_scale`` and ``nonlinear_scale_cb`` raise `NotImplementedOutputError` naming the method."""
+"""classy's nonlinear-spectrum methods on `boltzax.Class` (``non_linear = halofit``).
+
+``pk(k, z)``, ``pk_cb(k, z)``, ``get_pk(_cb)``, ``get_pk_all(..., nonlinear=True)``,
+``get_pk_and_k_and_z(nonlinear=True)``, ``get_pk(_cb)_array(..., nonlinear=True)`` return HaloFit's P_nl
+(`boltzax.nonlinear.halofit`); ``pk_lin`` stays linear; ``nonlinear_scale(z, z_size)`` / ``nonlinear_scale_cb``
+return k_nl [1/Mpc] of P_m / P_cb; ``nonlinear_method`` is CLASS's enum (0 none, 1 halofit, 2 HMcode;
+include/fourier.h).  ``non_linear = hmcode`` raises `NotImplementedOutputError` at compute().
+
+As CLASS (perturbations.c), the linear spectrum behind HaloFit is solved up to the last wavenumber of
+CLASS's grid beyond max(P_k_max, nonlinear_min_k_max = 5 /Mpc) (`nonlinear.class_k_grid`).  HaloFit is
+evaluated at the requested redshift itself (CLASS: at its time nodes, then a spline in ln tau; the two
+differ by < 1e-5 at z <= 3).  Where sigma(R_min) < 1 (no nonlinear scale inside the k range, z >~ 5 for
+P_k_max = 20 /Mpc) the linear spectrum is returned, as CLASS does; ``nonlinear_scale`` is NaN there.
+CLASS linearly interpolates k_nl between its time nodes in ``nonlinear_scale`` (0.1-1 % off the exact
+k_nl(z) between nodes); boltzax returns the exact value.
+"""
 
 from __future__ import annotations
 
-from ._base import CallableFloat, _not_yet
+import functools
+
+import numpy as np
+
+from ..errors import CosmoSevereError, NotImplementedOutputError
+from ._base import CallableFloat
 
 # CLASS enum non_linear_method (include/fourier.h): nl_none, nl_halofit, nl_HMcode
 NONLINEAR_METHODS = {"none": 0, "halofit": 1, "hmcode": 2}
 
 
+def check_nonlinear_request(request) -> None:
+    """HMcode is not implemented; HaloFit needs the linear spectrum: 'output' must contain mPk."""
+    if request.non_linear == "hmcode":
+        raise NotImplementedOutputError("Parameter 'non_linear' = 'hmcode' not implemented yet (issue 15)")
+    if request.non_linear == "halofit" and "mPk" not in request.output:
+        raise CosmoSevereError("Parameter 'non_linear' = halofit needs the linear power spectrum: add 'mPk' to "
+                               "'output'")
+
+
+@functools.lru_cache(maxsize=None)
+def _jitted(prec, n_max: int, cb: bool):
+    """(states, power): jitted HaloFit states at a batch of z and P_nl on a k x z table, per static shape."""
+    import jax
+
+    from ..nonlinear import halofit as hf
+
+    states = jax.jit(lambda res, lp, z, k_max: hf.halofit_states(res, lp, z, k_max, cb, prec, n_max))
+    power = jax.jit(lambda st, k, p_lin: hf.halofit_pk(st, k[:, None], p_lin, prec))
+    return states, power
+
+
 class NonlinearMixin:
+    """HaloFit methods of `boltzax.Class`.  The host provides ``_r()``, ``_lp()``, ``_request``,
+    ``_clamp_k`` and ``_check_kz``; ``compute()`` calls ``_nl_linear_k_max`` (the k range of the linear solve)
+    and ``_nl_reset`` (forget cached HaloFit states)."""
+
+    _nl_cache: dict | None = None
+
+    # ---------------------------------------------------------------- set-up
+    def _nl_on(self) -> bool:
+        req = getattr(self, "_request", None)
+        return req is not None and req.non_linear == "halofit"
+
+    def _nl_linear_k_max(self, res, request) -> float:
+        """k_max [1/Mpc] of the linear solve: P_k_max, or CLASS's k_last (>= 5 /Mpc) with HaloFit."""
+        if request.non_linear != "halofit":
+            return request.P_k_max
+        import jax
+
+        from ..nonlinear.halofit import HalofitPrecision, class_k_range
+
+        _, k_last = jax.jit(class_k_range, static_argnums=2)(res, request.P_k_max, HalofitPrecision())
+        return float(k_last) * (1.0 + 1e-12)
+
+    def _nl_reset(self) -> None:
+        self._nl_cache = {}
+
+    def _nl_sizes(self):
+        """(HalofitPrecision, n_max): the precision and the static length of CLASS's quadrature grid."""
+        from ..nonlinear.class_k_grid import n_points_max
+        from ..nonlinear.halofit import HalofitPrecision
+
+        prec = HalofitPrecision()
+        k_max = max(float(self._request.P_k_max), prec.min_k_max)
+        return prec, n_points_max(k_max, prec.k_per_decade, g=prec.k_grid)
+
+    def _nl_states(self, z, cb: bool):
+        """HalofitState (numpy-valued fields) at the redshifts z (1-d), cached per (z, cb)."""
+        import jax
+
+        if self._nl_cache is None:
+            self._nl_cache = {}
+        prec, n_max = self._nl_sizes()
+        z = np.atleast_1d(np.asarray(z, dtype=float))
+        todo = sorted({float(x) for x in z if (float(x), cb) not in self._nl_cache})
+        if todo:
+            states, _ = _jitted(prec, n_max, cb)
+            st = states(self._r(), self._lp(), np.asarray(todo), float(self._request.P_k_max))
+            if np.any(np.asarray(st.iterations) > prec.max_iterations):
+                raise CosmoSevereError("HaloFit: sigma(R) = 1 not found within the maximum number of iterations")
+            for i, zz in enumerate(todo):
+                self._nl_cache[(zz, cb)] = _take(st, i)
+        rows = [self._nl_cache[(float(x), cb)] for x in z]
+        return jax.tree_util.tree_map(lambda *v: np.stack(v), *rows)
+
+    def _nl_power(self, k, z, cb: bool) -> np.ndarray:
+        """HaloFit P (len(k), len(z)) [Mpc^3] at k [1/Mpc] (1-d) and z (1-d)."""
+        prec, n_max = self._nl_sizes()
+        k = np.atleast_1d(np.asarray(k, dtype=float))
+        z = np.atleast_1d(np.asarray(z, dtype=float))
+        lp = self._lp()
+        p_lin = (lp.pk_cb if cb else lp.pk_m)(k, z)
+        _, power = _jitted(prec, n_max, cb)
+        return np.asarray(power(self._nl_states(z, cb), k, p_lin))
+
+    def _pk_table(self, k, z, nonlinear: bool, cb: bool) -> np.ndarray:
+        """P (len(k), len(z)) [Mpc^3] at k [1/Mpc] and z already checked and clamped (1-d): HaloFit's when
+        ``nonlinear`` and non_linear = halofit, else linear.  A writable copy."""
+        if nonlinear and self._nl_on():
+            return np.array(self._nl_power(k, z, cb), dtype=float)
+        lp = self._lp()
+        return np.array((lp.pk_cb if cb else lp.pk_m)(np.atleast_1d(k), np.atleast_1d(z)), dtype=float)
+
+    def _nonlinear_flag(self, nonlinear, what: str) -> bool:
+        """classy's nonlinear switch of the array accessors: True when HaloFit's P is wanted.  nonlinear=True
+        needs a non-linear method (CLASS fourier_pk_at_z refuses it otherwise)."""
+        if not nonlinear:
+            return False
+        self._r()
+        if self._request.non_linear == "none":
+            raise CosmoSevereError(f"{what}: Cannot get nonlinear power spectrum when no nonlinear method is "
+                                   "employed (set 'non_linear', or nonlinear=False)")
+        if not self._nl_on():
+            raise NotImplementedOutputError(f"{what}(nonlinear=True) with non_linear = {self._request.non_linear} "
+                                            "is not implemented in boltzax yet")
+        return True
+
+    # ---------------------------------------------------------------- classy methods
     @property
     def nonlinear_method(self):
-        """The non-linear method as CLASS's enum integer (0 none, 1 halofit, 2 HMcode)."""
+        """The non-linear method as CLASS's enum integer (0 none, 1 halofit, 2 HMcode; -1 for CLASS-PT)."""
         self._r()
         return CallableFloat(NONLINEAR_METHODS.get(self._request.non_linear, -1))
 
-    nonlinear_scale = _not_yet("nonlinear_scale", "non_linear = halofit, issue 'HaloFit'")
-    nonlinear_scale_cb = _not_yet("nonlinear_scale_cb", "non_linear = halofit, issue 'HaloFit'")
+    def _k_nl(self, z, cb: bool) -> np.ndarray:
+        self._r()
+        if not self._nl_on():
+            raise CosmoSevereError("nonlinear_scale: no nonlinear method requested (set 'non_linear': 'halofit')")
+        z = np.array([self._clamp_z(zz) for zz in np.atleast_1d(np.asarray(z, dtype=float))])
+        st = self._nl_states(z, cb)
+        return np.where(np.asarray(st.computable), np.asarray(st.k_nl, dtype=float), np.nan)
+
+    def nonlinear_scale(self, z, z_size=None):
+        """k_nl(z) [1/Mpc] of the total-matter spectrum (HaloFit: 1 / R_nl, sigma(R_nl) = 1), array of z."""
+        return self._k_nl(np.asarray(z, dtype=float)[: z_size if z_size is not None else None], cb=False)
+
+    def nonlinear_scale_cb(self, z, z_size=None):
+        """k_nl(z) [1/Mpc] of the CDM + baryon spectrum (classy: only with massive neutrinos)."""
+        self._r()
+        if self._res.params.n_ncdm == 0:
+            raise CosmoSevereError("No massive neutrinos. You must use pk, rather than pk_cb.")
+        return self._k_nl(np.asarray(z, dtype=float)[: z_size if z_size is not None else None], cb=True)
+
+
+def _take(tree, i):
+    import jax
+
+    return jax.tree_util.tree_map(lambda v: np.asarray(v)[i] if np.ndim(v) else np.asarray(v), tree)

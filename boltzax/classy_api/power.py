@@ -32,23 +32,37 @@ class PowerMixin:
         return self._pk_at("cb", k, z)
 
     def pk(self, k, z):
-        """P(k, z) [Mpc^3]: the linear spectrum (non_linear = none)."""
+        """P(k, z) [Mpc^3]: the linear spectrum (non_linear = none), HaloFit's with non_linear = halofit."""
         self._r()
         if self._pt is not None:
             raise NotImplementedOutputError("pk(k, z) with non linear = PT (CLASS-PT returns its 96 pieces "
                                             "there) is not implemented: use get_pk_mult / initialize_output")
+        if self._nl_on():
+            k, z = self._check_kz(k, z)
+            return float(self._pk_table([k], [z], True, False)[0, 0])
         return self.pk_lin(k, z)
 
     def pk_cb(self, k, z):
+        """CDM + baryon P(k, z) [Mpc^3]: linear, or HaloFit's with non_linear = halofit."""
+        self._r()
+        if self._nl_on():
+            k, z = self._check_kz(k, z)
+            return float(self._pk_table([k], [z], True, True)[0, 0])
         return self.pk_cb_lin(k, z)
 
-    def get_pk_and_k_and_z(self, nonlinear=False, only_clustering_species=False, h_units=False):
-        """(P [Mpc^3] shape (n_k, n_z), k [1/Mpc], z) on the solved grid, as classy (z decreasing)."""
+    def get_pk_and_k_and_z(self, nonlinear=None, only_clustering_species=False, h_units=False):
+        """(P [Mpc^3] shape (n_k, n_z), k [1/Mpc], z) on the solved grid up to P_k_max, as classy (z
+        decreasing; CLASS's k_size_pk); nonlinear=True: HaloFit's P (needs non_linear = halofit, as classy).
+        The default (None) is classy's nonlinear=True when a nonlinear method is set, else the linear P
+        (classy would refuse its default there)."""
         lp = self._lp()
+        if nonlinear is None:
+            nonlinear = self._nl_on()
+        nonlinear = self._nonlinear_flag(nonlinear, "get_pk_and_k_and_z")
         k = np.array(lp.k)
+        k = k[k <= self._request.P_k_max * (1 + EDGE_RTOL)]  # with HaloFit the solve goes on to CLASS's k_last
         z = np.array(lp.z)[::-1].copy()
-        f = lp.pk_cb if only_clustering_species else lp.pk_m
-        P = np.array(f(lp.k, lp.z))[:, ::-1].copy()
+        P = self._pk_table(k, np.asarray(lp.z), nonlinear, bool(only_clustering_species))[:, ::-1].copy()
         if h_units:
             h = float(self._r().params.h)
             return P * h**3, k / h, z
@@ -78,16 +92,17 @@ class PowerMixin:
     def get_pk_all(self, k, z, nonlinear=True, cdmbar=False, z_axis_in_k_arr=0, interpolation_kind="cubic"):
         """P(k, z) [Mpc^3] for arrays of k [1/Mpc] and z with classy's shape rules (scalar z: the shape of k;
         1-d z with 1-d k: (len(z), len(k)); n-d k: one axis, ``z_axis_in_k_arr``, runs over z).  Linear
-        (non_linear = none); cdmbar selects CDM + baryons."""
-        lp = self._lp()
-        f = lp.pk_cb if cdmbar else lp.pk_m
+        with non_linear = none or nonlinear=False, else HaloFit's; cdmbar selects CDM + baryons."""
+        self._lp()
+        nonlinear = bool(nonlinear) and self._nl_on()  # classy: the linear P without a nonlinear method
 
         def at_z(karr, zz):
             karr = np.asarray(karr, dtype=float)
             if not karr.size:
                 return np.zeros(karr.shape)
             kc = np.atleast_1d(self._clamp_k(karr))
-            return np.array(f(kc.reshape(-1), self._clamp_z(zz)))[:, 0].reshape(karr.shape)
+            return self._pk_table(kc.reshape(-1), [self._clamp_z(zz)], nonlinear, bool(cdmbar))[:, 0].reshape(
+                karr.shape)
 
         if np.ndim(z) == 0:
             return float(at_z([k], z)[0]) if np.ndim(k) == 0 else at_z(k, z)

@@ -14,22 +14,12 @@ K_PER_DECADE_PRIMORDIAL = 10.0  # CLASS precisions.h k_per_decade_primordial
 
 
 class PowerArraysMixin:
-    def _nonlinear_flag(self, nonlinear, what: str) -> None:
-        """classy's nonlinear switch of the flat-array accessors: nonlinear=True needs a non-linear method
-        (CLASS fourier_pk_at_z refuses it otherwise)."""
-        if not nonlinear:
-            return
-        self._r()
-        if self._request.non_linear == "none":
-            raise CosmoSevereError(f"{what}: Cannot get nonlinear power spectrum when no nonlinear method is "
-                                   "employed (set 'non_linear', or nonlinear=False)")
-        raise NotImplementedOutputError(f"{what}(nonlinear=True) with non_linear = {self._request.non_linear} "
-                                        "is not implemented in boltzax yet")
+    # _nonlinear_flag (classy's nonlinear switch) and _pk_table (linear or HaloFit P): classy_api.nonlinear
 
-    def _pk_grid(self, k, z, which: str) -> np.ndarray:
-        """P(k[i, j, m], z[j]) [Mpc^3] for a 3-d k array and 1-d z (classy get_pk's layout)."""
-        lp = self._lp()
-        f = lp.pk_m if which == "m" else lp.pk_cb
+    def _pk_grid(self, k, z, which: str, nonlinear: bool = False) -> np.ndarray:
+        """P(k[i, j, m], z[j]) [Mpc^3] for a 3-d k array and 1-d z (classy get_pk's layout); HaloFit's P when
+        ``nonlinear`` and non_linear = halofit."""
+        self._lp()
         k = np.asarray(k, dtype=float)
         z = np.atleast_1d(np.asarray(z, dtype=float))
         if k.ndim != 3 or k.shape[1] != len(z):
@@ -38,7 +28,8 @@ class PowerArraysMixin:
         out = np.empty(k.shape)
         for j, zz in enumerate(z):
             kc = np.atleast_1d(self._clamp_k(k[:, j, :]))
-            out[:, j, :] = np.asarray(f(kc.reshape(-1), self._clamp_z(zz)))[:, 0].reshape(kc.shape)
+            out[:, j, :] = self._pk_table(kc.reshape(-1), [self._clamp_z(zz)], nonlinear, which == "cb")[
+                :, 0].reshape(kc.shape)
         return out
 
     def _sized(self, k, z, k_size, z_size, mu_size=None):
@@ -52,12 +43,12 @@ class PowerArraysMixin:
 
     def get_pk(self, k, z, k_size, z_size, mu_size):
         """Total-matter P [Mpc^3] at k[index_k, index_z, index_mu] [1/Mpc] and z[index_z]: the spectrum of
-        pk() (linear with non_linear = none)."""
-        return self._pk_grid(self._sized(k, z, k_size, z_size, mu_size), z, "m")
+        pk() (linear with non_linear = none, HaloFit's with non_linear = halofit)."""
+        return self._pk_grid(self._sized(k, z, k_size, z_size, mu_size), z, "m", self._nl_on())
 
     def get_pk_cb(self, k, z, k_size, z_size, mu_size):
-        """CDM + baryon P [Mpc^3] on get_pk's grid."""
-        return self._pk_grid(self._sized(k, z, k_size, z_size, mu_size), z, "cb")
+        """CDM + baryon P [Mpc^3] on get_pk's grid: the spectrum of pk_cb()."""
+        return self._pk_grid(self._sized(k, z, k_size, z_size, mu_size), z, "cb", self._nl_on())
 
     def get_pk_lin(self, k, z, k_size, z_size, mu_size):
         """Linear total-matter P [Mpc^3] on get_pk's grid."""
@@ -68,19 +59,22 @@ class PowerArraysMixin:
         return self._pk_grid(self._sized(k, z, k_size, z_size, mu_size), z, "cb")
 
     def _pk_flat(self, k, z, k_size, z_size, nonlinear, which, what):
-        self._nonlinear_flag(nonlinear, what)
+        nonlinear = self._nonlinear_flag(nonlinear, what)
         k = np.asarray(k, dtype=float)
         z = np.asarray(z, dtype=float)
         if k.ndim != 1 or len(k) != k_size or z.ndim != 1 or len(z) != z_size:
             raise CosmoSevereError(f"{what}: expected 1-d k of k_size = {k_size} and z of z_size = {z_size}, got "
                                    f"shapes {k.shape} and {z.shape}")
-        lp = self._lp()
-        f = lp.pk_m if which == "m" else lp.pk_cb
+        self._lp()
+        if not z_size:
+            return np.zeros(0)
         kc = np.atleast_1d(self._clamp_k(k))
-        return np.concatenate([np.asarray(f(kc, self._clamp_z(zz)))[:, 0] for zz in z]) if z_size else np.zeros(0)
+        zc = [self._clamp_z(zz) for zz in z]
+        return self._pk_table(kc, zc, nonlinear, which == "cb").T.reshape(-1).copy()
 
     def get_pk_array(self, k, z, k_size, z_size, nonlinear):
-        """Total-matter P [Mpc^3] flattened as pk[index_z * k_size + index_k] (classy)."""
+        """Total-matter P [Mpc^3] flattened as pk[index_z * k_size + index_k] (classy); nonlinear: HaloFit's
+        (needs non_linear = halofit)."""
         return self._pk_flat(k, z, k_size, z_size, nonlinear, "m", "get_pk_array")
 
     def get_pk_cb_array(self, k, z, k_size, z_size, nonlinear):
@@ -100,10 +94,15 @@ class PowerArraysMixin:
 
     def _growth_D(self, k, z, h_units, nonlinear, which):
         if nonlinear:
-            raise CosmoSevereError("You asked for the scale-dependent growth factor of non-linear matter "
-                                   "fluctuations, but you did not ask for non-linear calculations at all")
+            self._r()
+            if self._request.non_linear == "none":
+                raise CosmoSevereError("You asked for the scale-dependent growth factor of non-linear matter "
+                                       "fluctuations, but you did not ask for non-linear calculations at all")
         k = float(k) * (float(self._r().params.h) if h_units else 1.0)
-        f = self.pk_lin if which == "m" else self.pk_cb_lin
+        if nonlinear:  # classy: from pk() / pk_cb(), HaloFit's P with non_linear = halofit
+            f = self.pk if which == "m" else self.pk_cb
+        else:
+            f = self.pk_lin if which == "m" else self.pk_cb_lin
         return float(np.sqrt(f(k, z) / f(k, 0.0)))
 
     def scale_dependent_growth_factor_D(self, k, z, h_units=False, nonlinear=False):
