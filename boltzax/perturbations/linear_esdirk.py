@@ -49,6 +49,7 @@ lets modes be integrated in lockstep with no wasted work.
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import diffrax
 import jax
@@ -227,9 +228,9 @@ def _random_bg(bg_shapes, rng, K):
         if shp is None:
             out[name] = None
         elif name == "K":
-            out[name] = jnp.asarray(K)
+            out[name] = np.asarray(K)
         else:
-            out[name] = jnp.asarray(rng.uniform(0.5, 1.5, shp))
+            out[name] = rng.uniform(0.5, 1.5, shp)
     return out
 
 
@@ -283,30 +284,53 @@ def _structure(lay, mode, bg_shapes):
     return _STRUCTURES[key]
 
 
+@functools.partial(jax.jit, static_argnums=(2, 3))
+def _pattern_maps(bgs, ks, lay, mode):
+    """Sum over the random draws (leading axis of bgs, ks) of |each linear map| of one mode's right-hand
+    side: the core block A (n_core, n_core), U (n_core, n_metric), the metric rows Pc (n_metric, n_core) and
+    Pn (n_metric, n_ncdm, n_q, L), the ncdm blocks B (s, q, L, L) and Un (s, q, L, n_metric).  A structural
+    zero is zero in every draw."""
+    nc, nm = lay.n_core, lay.n_metric
+    L = lay.l_max_ncdm + 1 if lay.n_ncdm else 0
+
+    def one(bg, k):
+        out = {"A": _core_cols(jnp.eye(nc), k, bg, lay, mode), "U": _core_U(k, bg, lay, mode)}
+        out["Pc"], Pn = _metric_rows(k, bg, lay, mode)
+        if L:
+            out["Pn"] = Pn
+        if L and _ncdm_active(lay, mode):
+            out["B"] = _ncdm_cols(jnp.eye(L), jnp.zeros((nm, L)), k, bg, lay)
+            out["Un"] = _ncdm_cols(jnp.zeros((L, nm)), jnp.eye(nm), k, bg, lay)
+        return out
+
+    return jax.tree_util.tree_map(lambda v: jnp.sum(jnp.abs(v), axis=0), jax.vmap(one)(bgs, ks))
+
+
 def _build_structure(lay, mode, bg_shapes):
     nc, nm = lay.n_core, lay.n_metric
     L = lay.l_max_ncdm + 1 if lay.n_ncdm else 0
     n = nc + L + nm
     im = nc + L  # first metric row
     pat = np.zeros((n, n), dtype=bool)
-    with jax.ensure_compile_time_eval():
-        # union over random draws (flat and curved): the pattern must not miss a coefficient that happens to
-        # vanish for one set of values
-        for seed, K in ((1, 0.0), (2, 3e-3), (3, -2e-3)):
-            rng = np.random.default_rng(seed)
-            bg = _random_bg(bg_shapes, rng, K)
-            k = float(rng.uniform(0.5, 1.5))
-            pat[:nc, :nc] |= np.asarray(_core_cols(jnp.eye(nc), k, bg, lay, mode)) != 0
-            pat[:nc, im:] |= np.asarray(_core_U(k, bg, lay, mode)) != 0
-            Pc, Pn = (np.asarray(v) for v in _metric_rows(k, bg, lay, mode))
-            pat[im:, :nc] |= Pc != 0
-            if L:
-                pat[im:, nc:im] |= np.any(Pn != 0, axis=(1, 2))
-            if L and _ncdm_active(lay, mode):
-                Bn = np.asarray(_ncdm_cols(jnp.eye(L), jnp.zeros((nm, L)), k, bg, lay))  # (s, q, L, L)
-                Un = np.asarray(_ncdm_cols(jnp.zeros((L, nm)), jnp.eye(nm), k, bg, lay))  # (s, q, L, nm)
-                pat[nc:im, nc:im] |= np.any(Bn != 0, axis=(0, 1))
-                pat[nc:im, im:] |= np.any(Un != 0, axis=(0, 1))
+    # union over random draws (flat and curved): the pattern must not miss a coefficient that happens to
+    # vanish for one set of values.  The draws are evaluated by ONE jitted program (`_pattern_maps`): run
+    # eagerly, op by op, they cost hundreds of tiny XLA compilations (~100 s of the first trace).
+    bgs, ks = [], []
+    for seed, K in ((1, 0.0), (2, 3e-3), (3, -2e-3)):
+        rng = np.random.default_rng(seed)
+        bgs.append(_random_bg(bg_shapes, rng, K))
+        ks.append(float(rng.uniform(0.5, 1.5)))
+    bgs = jax.tree_util.tree_map(lambda *v: np.stack(v), *bgs)
+    with jax.ensure_compile_time_eval():  # evaluated now, also when called while tracing an outer jit
+        maps = {key: np.asarray(v) for key, v in _pattern_maps(bgs, np.asarray(ks), lay, mode).items()}
+    pat[:nc, :nc] = maps["A"] != 0
+    pat[:nc, im:] = maps["U"] != 0
+    pat[im:, :nc] = maps["Pc"] != 0
+    if L:
+        pat[im:, nc:im] = np.any(maps["Pn"] != 0, axis=(1, 2))
+    if L and _ncdm_active(lay, mode):
+        pat[nc:im, nc:im] = np.any(maps["B"] != 0, axis=(0, 1))
+        pat[nc:im, im:] = np.any(maps["Un"] != 0, axis=(0, 1))
     col_core = _greedy_colouring(pat[:nc, :nc])
     col_ncdm = _greedy_colouring(pat[nc:im, nc:im]) if L else np.zeros(0, dtype=int)
     full = pat | np.eye(n, dtype=bool)
