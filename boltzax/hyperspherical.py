@@ -279,51 +279,52 @@ def _node_derivatives(y, dy, ll1, sgn_k, nu2, sin_k, cot_k):
     return d2, d3, d4
 
 
-def _jnp_sin_cot(sgn_k, x):
+def _xp_sin_cot(sgn_k, x, xp):
     if sgn_k == -1:
-        return jnp.sinh(x), 1.0 / jnp.tanh(x)
-    return jnp.sin(x), 1.0 / jnp.tan(x)
+        return xp.sinh(x), 1.0 / xp.tanh(x)
+    return xp.sin(x), 1.0 / xp.tan(x)
 
 
-def closed_fold(x, l, nu):
+def closed_fold(x, l, nu, xp=jnp):
     """CLASS ``ClosedModY`` (K = +1): fold chi into [0, pi/2]; returns (y, sign of Phi, sign of dPhi/dchi).
     Phi(2 pi - chi) = (-1)^l Phi(chi), Phi(pi - chi) = (-1)^(nu - l - 1) Phi(chi) (Gegenbauer parity)."""
     two_pi = 2.0 * math.pi
-    y = jnp.mod(x, two_pi)
-    s_phi = jnp.ones_like(y)
-    s_dphi = jnp.ones_like(y)
+    y = xp.mod(x, two_pi)
+    s_phi = xp.ones_like(y)
+    s_dphi = xp.ones_like(y)
     flip1 = y > math.pi
-    y = jnp.where(flip1, two_pi - y, y)
-    l_odd = jnp.mod(l, 2.0) == 1.0
-    s_phi = jnp.where(flip1 & l_odd, -s_phi, s_phi)
-    s_dphi = jnp.where(flip1 & ~l_odd, -s_dphi, s_dphi)
+    y = xp.where(flip1, two_pi - y, y)
+    l_odd = xp.mod(l, 2.0) == 1.0
+    s_phi = xp.where(flip1 & l_odd, -s_phi, s_phi)
+    s_dphi = xp.where(flip1 & ~l_odd, -s_dphi, s_dphi)
     flip2 = y > 0.5 * math.pi
-    y = jnp.where(flip2, math.pi - y, y)
-    even = jnp.mod(nu - l, 2.0) == 0.0
-    s_phi = jnp.where(flip2 & even, -s_phi, s_phi)
-    s_dphi = jnp.where(flip2 & ~even, -s_dphi, s_dphi)
+    y = xp.where(flip2, math.pi - y, y)
+    even = xp.mod(nu - l, 2.0) == 0.0
+    s_phi = xp.where(flip2 & even, -s_phi, s_phi)
+    s_dphi = xp.where(flip2 & ~even, -s_dphi, s_dphi)
     return y, s_phi, s_dphi
 
 
-def hermite6_phi(phi_l, dphi_l, l, x, sgn_k: int, nu, x_min: float, dx: float, derivatives: int = 2):
+def hermite6_phi(phi_l, dphi_l, l, x, sgn_k: int, nu, x_min: float, dx: float, derivatives: int = 2, xp=jnp):
     """Phi^l_nu, dPhi, d2Phi at chi = x (any shape) from one l's table rows, CLASS's quintic Hermite rule
-    (``hyperspherical_Hermite6_interpolation_vector``), traceable in JAX. phi_l, dphi_l: (n_x,); l, nu: scalars;
-    x_min, dx: static grid. Zero outside the table (after the K = +1 fold)."""
+    (``hyperspherical_Hermite6_interpolation_vector``), traceable in JAX (``xp=numpy`` for host use).
+    phi_l, dphi_l: (n_x,); l, nu: scalars; x_min, dx: static grid. Zero outside the table (after the K = +1
+    fold)."""
     n_x = phi_l.shape[0]
     if sgn_k == 1:
-        x, s_phi, s_dphi = closed_fold(x, l, nu)
+        x, s_phi, s_dphi = closed_fold(x, l, nu, xp)
     else:
         s_phi = s_dphi = 1.0
     t = (x - x_min) / dx
     inside = (x >= x_min) & (t <= n_x - 1)
-    i = jnp.clip(jnp.floor(t).astype(jnp.int32), 0, n_x - 2)
+    i = xp.clip(xp.floor(t).astype(xp.int32), 0, n_x - 2)
     z = t - i
     xm = x_min + dx * i
-    xp = xm + dx
+    xp_ = xm + dx
     ll1 = l * (l + 1.0)
     nu2 = nu * nu
-    sm, cm = _jnp_sin_cot(sgn_k, xm)
-    sp, cp = _jnp_sin_cot(sgn_k, xp)
+    sm, cm = _xp_sin_cot(sgn_k, xm, xp)
+    sp, cp = _xp_sin_cot(sgn_k, xp_, xp)
     ym, yp, dym, dyp = phi_l[i], phi_l[i + 1], dphi_l[i], dphi_l[i + 1]
     d2m, d3m, d4m = _node_derivatives(ym, dym, ll1, sgn_k, nu2, sm, cm)
     d2p, d3p, d4p = _node_derivatives(yp, dyp, ll1, sgn_k, nu2, sp, cp)
@@ -346,4 +347,4 @@ def hermite6_phi(phi_l, dphi_l, l, x, sgn_k: int, nu, x_min: float, dx: float, d
         out.append(s_dphi * quintic(dym, dyp, d2m, d2p, d3m, d3p))
     if derivatives >= 2:
         out.append(s_phi * quintic(d2m, d2p, d3m, d3p, d4m, d4p))
-    return tuple(jnp.where(inside, o, 0.0) for o in out)
+    return tuple(xp.where(inside, o, 0.0) for o in out)
