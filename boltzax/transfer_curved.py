@@ -17,7 +17,8 @@ hyperspherical tables and CLASS's curved-space rules against CLASS's own C_l; th
   at x = chi sqrt(l(l+1))/chi_tp (chi_tp the turning point), times CLASS's amplitude rescaling
   (``rescale_function``, CLASS's own fitted coefficients).
 - cut: chi < chi_at_phimin(l) (flat approximation: the flat x_min times chi_tp/sqrt(l(l+1))); closed: l >= nu -> 0;
-  neglect l < (q - delta_k) r_a; late T1/T2/E sources dropped for l > neglect_late_source.
+  neglect l < (q - delta_k) r_a; late T1/T2/E sources dropped for l > neglect_late_source ar
+  (``transfer_late_source_can_be_neglected``).
 - C_l = int dk/k 4 pi P(k) Delta Delta on the k = sqrt(q^2 - K) grid (``harmonic_compute_cl``), est-deriv spline
   rule; closed: trapezoid below the flat-approximation index, plus CLASS's first-point correction
   integrand(q_min) q_min/k_min sqrt(K)/2.
@@ -32,19 +33,17 @@ import numpy as np
 from .bessel import x_min_phi as x_min_flat
 from .hyperspherical import HyperTable, hermite6_phi, x_min_phi
 
-HYPER_FLAT_APPROXIMATION_NU = 4000.0  # CLASS hyper_flat_approximation_nu
-Q_LOGSTEP_OPEN = 6.0  # CLASS q_logstep_open
-Q_LOGSTEP_TRAPZD = 20.0  # CLASS q_logstep_trapzd
-Q_NUMSTEP_TRANSITION = 250.0  # CLASS q_numstep_transition
 
-
-def q_list_curved(k_min, k_max, K, tau0, tau_rec, ra_rec, q_linstep=0.45, q_logstep_spline=170.0,
-                  nu_flat=HYPER_FLAT_APPROXIMATION_NU):
-    """CLASS ``transfer_get_q_list`` for K != 0 (module docstring). Returns (q, index_q_flat_approximation)."""
+def q_list_curved(k_min, k_max, K, tau0, tau_rec, ra_rec, prec):
+    """CLASS ``transfer_get_q_list`` for K != 0 (module docstring; prec: TransferPrecision).
+    Returns (q, index_q_flat_approximation)."""
+    q_linstep, q_logstep_spline, nu_flat = prec.q_linstep, prec.q_logstep_spline, prec.hyper_flat_approximation_nu
+    q_logstep_open, q_logstep_trapzd, q_numstep_transition = (prec.q_logstep_open, prec.q_logstep_trapzd,
+                                                              prec.q_numstep_transition)
     sgn = 1 if K > 0 else -1
     ar = ra_rec / (tau0 - tau_rec)
     q_period = 2.0 * math.pi / (tau0 - tau_rec) * ar
-    qls = q_logstep_spline / ar ** Q_LOGSTEP_OPEN
+    qls = q_logstep_spline / ar ** q_logstep_open
     sq = math.sqrt(abs(K))
     if sgn == -1:
         q_min, q_max = math.sqrt(k_min ** 2 + K), math.sqrt(k_max ** 2 + K)
@@ -58,7 +57,7 @@ def q_list_curved(k_min, k_max, K, tau0, tau_rec, ra_rec, q_linstep=0.45, q_logs
         if sgn == -1:
             qn = qp + q_period * q_linstep * qp / (qp + q_linstep / qls)
         elif nu < int(nu_flat):
-            qn = qp + q_period * q_linstep * qp / (qp + q_linstep / Q_LOGSTEP_TRAPZD)
+            qn = qp + q_period * q_linstep * qp / (qp + q_linstep / q_logstep_trapzd)
             nu_prop = int(qn / sq)
             nu = nu + 1 if nu_prop <= nu + 1 else nu_prop
             qn = nu * sq
@@ -67,8 +66,8 @@ def q_list_curved(k_min, k_max, K, tau0, tau_rec, ra_rec, q_linstep=0.45, q_logs
         else:
             step = q_period * q_linstep * qp / (qp + q_linstep / qls)
             j = len(q) - last_index
-            if j < int(Q_NUMSTEP_TRANSITION):
-                qn = qp + (1 - j / Q_NUMSTEP_TRANSITION) * last_step + j / Q_NUMSTEP_TRANSITION * step
+            if j < int(q_numstep_transition):
+                qn = qp + (1 - j / q_numstep_transition) * last_step + j / q_numstep_transition * step
             else:
                 qn = qp + step
         q.append(qn)
@@ -109,7 +108,7 @@ def _sin_k(sgn, chi):
     return np.sinh(chi) if sgn == -1 else np.sin(chi)
 
 
-def transfers_curved(s_q, q, K, tau, tau0, ra_rec, tau_cut, ls, i_flat, flat_table, prec):
+def transfers_curved(s_q, q, K, tau, tau0, tau_rec, ra_rec, tau_cut, ls, i_flat, flat_table, prec):
     """Delta_T, Delta_E (n_l, n_q) for the scalar sources s_q (n_q, n_tau, 4: t0, t1, t2, p at k(q)).
 
     flat_table: `boltzax.bessel.BesselTable` (j_l, for the flat approximation above index i_flat)."""
@@ -119,6 +118,7 @@ def transfers_curved(s_q, q, K, tau, tau0, ra_rec, tau_cut, ls, i_flat, flat_tab
     w = np.concatenate([0.5 * (r[:1] - r[1:2]), 0.5 * (r[:-2] - r[2:]), 0.5 * (r[-2:-1] - r[-1:])])
     chi = sq * r
     late = r < tau0 - tau_cut
+    ar = ra_rec / (tau0 - tau_rec)  # CLASS angular_rescaling: late sources dropped for l > this x 400
     ls_arr = np.asarray(ls)
     d_t = np.zeros((len(ls), q.size))
     d_e = np.zeros((len(ls), q.size))
@@ -132,7 +132,9 @@ def transfers_curved(s_q, q, K, tau, tau0, ra_rec, tau_cut, ls, i_flat, flat_tab
         csc = sq / (k * _sin_k(sgn, chi))
         hyper = iq < i_flat
         if hyper:
-            tab = HyperTable(sgn, nu, tuple(int(v) for v in ls_arr), x_max_hyp, None, prec.hyper_x_min,
+            sampling = (prec.hyper_sampling_curved_high_nu if nu > prec.hyper_nu_sampling_step
+                        else prec.hyper_sampling_curved_low_nu)
+            tab = HyperTable(sgn, nu, tuple(int(v) for v in ls_arr), x_max_hyp, sampling, prec.hyper_x_min,
                              prec.hyper_phi_min_abs)
         for il, l in enumerate(ls_arr):
             if sgn == 1 and l >= nu:
@@ -165,7 +167,7 @@ def transfers_curved(s_q, q, K, tau, tau0, ra_rec, tau_cut, ls, i_flat, flat_tab
             if not sel.any():
                 continue
             ww = w[sel]
-            wl = np.where(late[sel] & (l > prec.neglect_late_source), 0.0, ww)
+            wl = np.where(late[sel] & (l > prec.neglect_late_source * ar), 0.0, ww)
             src = s_q[iq][sel]
             cs = csc[sel]
             t0 = np.sum(src[:, 0] * ww * p * resc)

@@ -35,7 +35,7 @@ def main(name="ok_pos", l_max=2500, ref_dir=os.path.join(HERE, "..", "tests", "r
     prec = TransferPrecision()
     ls = tr.l_list(l_max, prec.l_logstep, prec.l_linstep, ra_rec / (tau0 - tau_rec))
     i_kmax = min(int(np.searchsorted(k, prec.k_max_tau0_over_l_max * l_max / tau0)), k.size - 1)
-    q, i_flat = tc.q_list_curved(k[0], k[i_kmax], K, tau0, tau_rec, ra_rec, prec.q_linstep, prec.q_logstep_spline)
+    q, i_flat = tc.q_list_curved(k[0], k[i_kmax], K, tau0, tau_rec, ra_rec, prec)
     kq = np.sqrt(q * q - K)
     print(f"{name}: K={K:.3e}, n_q={q.size}, flat approximation from index {i_flat}, n_l={len(ls)}", flush=True)
     s_all = np.stack([src[n] for n in ("t0", "t1", "t2", "p")], axis=-1)
@@ -44,7 +44,7 @@ def main(name="ok_pos", l_max=2500, ref_dir=os.path.join(HERE, "..", "tests", "r
     x_max_flat = 1.1 * q[-1] * tau0 * max(1.0, 1.0)
     flat = bessel_table(ls, float(x_max_flat), prec.hyper_sampling_flat, prec.hyper_x_min)
     t = time.time()
-    d_t, d_e = tc.transfers_curved(s_q, q, K, tau, tau0, ra_rec, tau_cut, ls, i_flat, flat, prec)
+    d_t, d_e = tc.transfers_curved(s_q, q, K, tau, tau0, tau_rec, ra_rec, tau_cut, ls, i_flat, flat, prec)
     print(f"transfers {time.time() - t:.0f} s", flush=True)
     pk = f["A_s"] * (kq / 0.05) ** (f["n_s"] - 1.0)
 
@@ -72,6 +72,14 @@ def main(name="ok_pos", l_max=2500, ref_dir=os.path.join(HERE, "..", "tests", "r
               rel[29:499].max(), " l>500:", rel[499:].max(), flush=True)
     te_rel = np.abs(out["te"][2:] - ref["te"][2:]) / np.sqrt(ref["tt"][2:] * ref["ee"][2:])
     print("te max |dTE|/sqrt(TT EE)", te_rel.max(), "at l", ell[te_rel.argmax()])
+    for lo, hi in ((2, 30), (31, 400), (401, 1000), (1001, 2000), (2001, 2500), (2501, 3000)):
+        sl = slice(lo - 2, min(hi, l_max) - 1)
+        if lo > l_max:
+            break
+        print(f"  l {lo}-{hi}: TT {np.abs(out['tt'][2:] / ref['tt'][2:] - 1)[sl].max():.2e}  "
+              f"EE {np.abs(out['ee'][2:] / ref['ee'][2:] - 1)[sl].max():.2e}  TE {te_rel[sl].max():.2e}")
+    np.savez(os.path.join("/tmp", f"curved_los_{name}.npz"), **{f"boltzax_{n}": v for n, v in out.items()},
+             **{f"class_{n}": v for n, v in ref.items()})
     return out, ref
 
 
