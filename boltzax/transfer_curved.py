@@ -180,3 +180,54 @@ def transfers_curved(s_q, q, K, tau, tau0, tau_rec, ra_rec, tau_cut, ls, i_flat,
                 t2 if keep(prec.delta_k_t2) else 0.0)
             d_e[il, iq] = e if keep(prec.delta_k_e) else 0.0
     return d_t, d_e
+
+
+def cl_curved(d1, d2, q, K, i_flat, A_s, n_s, k_pivot=0.05):
+    """C_l at the sampled l (harmonic.c ``harmonic_compute_cl``): int dk/k 4 pi P(k) d1 d2, k = sqrt(q^2 - K),
+    P = A_s (k/k_pivot)^(n_s - 1); est-deriv spline rule, for K > 0 trapezoid below i_flat plus CLASS's
+    first-point correction integrand(q_min) q_min/k_min sqrt(K)/2. d1, d2: (n_l, n_q)."""
+    import jax.numpy as jnp
+
+    from .splines import spline_d2, spline_integral
+
+    kq = np.sqrt(q * q - K)
+    pk = A_s * (kq / k_pivot) ** (n_s - 1.0)
+    integ = (4.0 * np.pi * pk / kq)[:, None] * (d1 * d2).T
+
+    def spline_int(kk, yy):
+        kk, yy = jnp.asarray(kk), jnp.asarray(yy)
+        return np.asarray(spline_integral(kk, yy, spline_d2(kk, yy)))
+
+    if K > 0:
+        n = i_flat
+        val = np.sum(0.5 * (integ[1:n] + integ[:n - 1]) * np.diff(kq[:n])[:, None], axis=0)
+        if n < kq.size:
+            val = val + spline_int(kq[n - 1:], integ[n - 1:])
+        return val + integ[0] * q[0] / kq[0] * math.sqrt(K) / 2.0
+    return spline_int(kq, integ)
+
+
+def sources_from_reference(f, l_max: int, prec):
+    """(s_q, q, i_flat, kq) from a tests/reference/cmb_los npz (CLASS's sources, dequantised): the curved q list
+    up to q(k_max), k_max the first source k >= k_max_tau0_over_l_max l_max / tau0 / ar (CLASS perturbations.c
+    k_max_cmb with angular_rescaling), and the sources t0, t1, t2, p splined at k(q)."""
+    import jax.numpy as jnp
+
+    from . import transfer as tr
+
+    k, tau = f["k"], f["tau"]
+    tau0, tau_rec, ra_rec, K = (float(f[n]) for n in ("tau0", "tau_rec", "ra_rec", "K"))
+    chunk = 32  # tools/make_cmb_los_reference.py CHUNK
+
+    def deq(name):
+        qv, sc = f[f"q_{name}"], f[f"scale_{name}"]
+        return qv.astype(np.float64) / 32767.0 * np.repeat(sc.astype(np.float64), chunk, axis=1)[:, :qv.shape[1]]
+
+    t0, t1, t2 = deq("t0"), deq("t1"), deq("t2")
+    ar = ra_rec / (tau0 - tau_rec)
+    i_kmax = min(int(np.searchsorted(k, prec.k_max_tau0_over_l_max * l_max / tau0 / ar)), k.size - 1)
+    q, i_flat = q_list_curved(k[0], k[i_kmax], K, tau0, tau_rec, ra_rec, prec)
+    kq = np.sqrt(q * q - K)
+    s_all = np.stack([t0, t1, t2, math.sqrt(6.0) * t2], axis=-1)
+    s_q = np.asarray(tr.sources_at(jnp.asarray(k), jnp.asarray(s_all), jnp.asarray(kq)))
+    return s_q, q, i_flat, kq

@@ -34,7 +34,9 @@ def main(name="ok_pos", l_max=2500, ref_dir=os.path.join(HERE, "..", "tests", "r
     src["p"] = math.sqrt(6.0) * src["t2"]
     prec = TransferPrecision()
     ls = tr.l_list(l_max, prec.l_logstep, prec.l_linstep, ra_rec / (tau0 - tau_rec))
-    i_kmax = min(int(np.searchsorted(k, prec.k_max_tau0_over_l_max * l_max / tau0)), k.size - 1)
+    # CLASS perturbations.c k_max_cmb = k_max_tau0_over_l_max l_max / tau0 / angular_rescaling (k_size_cl)
+    ar = ra_rec / (tau0 - tau_rec)
+    i_kmax = min(int(np.searchsorted(k, prec.k_max_tau0_over_l_max * l_max / tau0 / ar)), k.size - 1)
     q, i_flat = tc.q_list_curved(k[0], k[i_kmax], K, tau0, tau_rec, ra_rec, prec)
     kq = np.sqrt(q * q - K)
     print(f"{name}: K={K:.3e}, n_q={q.size}, flat approximation from index {i_flat}, n_l={len(ls)}", flush=True)
