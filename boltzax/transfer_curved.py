@@ -22,6 +22,14 @@ hyperspherical tables and CLASS's curved-space rules against CLASS's own C_l; th
 - C_l = int dk/k 4 pi P(k) Delta Delta on the k = sqrt(q^2 - K) grid (``harmonic_compute_cl``), est-deriv spline
   rule; closed: trapezoid below the flat-approximation index, plus CLASS's first-point correction
   integrand(q_min) q_min/k_min sqrt(K)/2.
+
+Measured against CLASS's raw_cl from its own sources (tools/curved_los_check.py, l <= 2500):
+ok_pos (open, Omega_k = 0.03): TT <= 1.4e-5 for l <= 500, max 5.3e-4 (l = 2500); TE <= 1e-5 of sqrt(TT EE)
+(run before the late-source and k_max angular_rescaling fixes; EE's 1.5e-4 at l = 409 was the late-source rule).
+ok_neg (closed, Omega_k = -0.03): TT, EE, TE <= 2e-5 for l <= 400, TT 2.2e-4 for l <= 1000, then errors that
+oscillate in sign with l and grow to 6e-3 (TT), 1e-2 (EE) at l ~ 2000-2500: UNRESOLVED (suspects: the integer-nu
+q nodes, which the trapezoid sum over nu ~ 2.4 points per oscillation makes sensitive, the trapezoid/spline
+boundary, since fixed to CLASS's rule, not yet re-measured).
 """
 
 from __future__ import annotations
@@ -188,23 +196,24 @@ def cl_curved(d1, d2, q, K, i_flat, A_s, n_s, k_pivot=0.05):
     first-point correction integrand(q_min) q_min/k_min sqrt(K)/2. d1, d2: (n_l, n_q)."""
     import jax.numpy as jnp
 
-    from .splines import spline_d2, spline_integral
+    from .splines import spline_d2
 
     kq = np.sqrt(q * q - K)
     pk = A_s * (kq / k_pivot) ** (n_s - 1.0)
     integ = (4.0 * np.pi * pk / kq)[:, None] * (d1 * d2).T
 
-    def spline_int(kk, yy):
-        kk, yy = jnp.asarray(kk), jnp.asarray(yy)
-        return np.asarray(spline_integral(kk, yy, spline_d2(kk, yy)))
-
+    kk, yy = jnp.asarray(kq), jnp.asarray(integ)
+    m = np.asarray(spline_d2(kk, yy))  # est-deriv spline of the integrand over all q (CLASS array_spline)
+    h = np.diff(kq)[:, None]
+    trap = 0.5 * (integ[1:] + integ[:-1]) * h
+    corr = (m[1:] + m[:-1]) * h ** 3 / 24.0
+    # CLASS array_integrate_all_trapzd_or_spline: trapezoid on intervals i < index_start_spline, spline after
+    n = i_flat if K > 0 else 0
+    n = min(n, kq.size - 1)
+    val = trap.sum(axis=0) - corr[n:].sum(axis=0)
     if K > 0:
-        n = i_flat
-        val = np.sum(0.5 * (integ[1:n] + integ[:n - 1]) * np.diff(kq[:n])[:, None], axis=0)
-        if n < kq.size:
-            val = val + spline_int(kq[n - 1:], integ[n - 1:])
-        return val + integ[0] * q[0] / kq[0] * math.sqrt(K) / 2.0
-    return spline_int(kq, integ)
+        val = val + integ[0] * q[0] / kq[0] * math.sqrt(K) / 2.0
+    return val
 
 
 def sources_from_reference(f, l_max: int, prec):

@@ -16,7 +16,7 @@ from boltzax.precision import TransferPrecision
 
 REF = os.path.join(os.path.dirname(__file__), "reference", "cmb_los")
 L_MAX = 2500  # of the reference run (sets q_max and the l list)
-N_NODES_MAX = 300  # test only the l-list nodes up to here (cost: the recurrence to the largest l, per q)
+N_NODES_MAX = 100  # test only the l-list nodes up to here (cost: the recurrence to the largest l, per q)
 
 
 @pytest.fixture(scope="module", params=["ok_pos", "ok_neg"])
@@ -49,7 +49,7 @@ def test_q_list(run):
 
 
 def test_cl_at_nodes(run):
-    """Measured (all l to 2500, tools/curved_los_check.py) is in CHANGELOG; here the nodes l <= 300."""
+    """Measured (all l to 2500, tools/curved_los_check.py) is in CHANGELOG; here the nodes l <= 100."""
     name, f, ls, cls, _, _ = run
     tt, ee, te = (f[f"cl_{n}"].astype(float)[ls] for n in ("tt", "ee", "te"))
     assert np.max(np.abs(cls["tt"] / tt - 1)) < 1e-4

@@ -24,7 +24,6 @@ def main(name="ok_pos", l_max=2500, ref_dir=os.path.join(HERE, "..", "tests", "r
     from boltzax.bessel import bessel_table
     from boltzax.harmonic import l_interpolation_matrix
     from boltzax.precision import TransferPrecision
-    from boltzax.splines import spline_d2, spline_integral
     from make_cmb_los_reference import dequantise
 
     f = np.load(os.path.join(ref_dir, f"{name}.npz"))
@@ -48,19 +47,8 @@ def main(name="ok_pos", l_max=2500, ref_dir=os.path.join(HERE, "..", "tests", "r
     t = time.time()
     d_t, d_e = tc.transfers_curved(s_q, q, K, tau, tau0, tau_rec, ra_rec, tau_cut, ls, i_flat, flat, prec)
     print(f"transfers {time.time() - t:.0f} s", flush=True)
-    pk = f["A_s"] * (kq / 0.05) ** (f["n_s"] - 1.0)
-
     def cl(d1, d2):
-        integ = (4.0 * np.pi * pk / kq)[:, None] * (d1 * d2).T
-        if K > 0:  # CLASS: trapezoid below the flat-approximation index, spline above
-            n = i_flat
-            val = np.sum(0.5 * (integ[1:n] + integ[:n - 1]) * np.diff(kq[:n])[:, None], axis=0)
-            if n < kq.size:
-                kk, yy = jnp.asarray(kq[n - 1:]), jnp.asarray(integ[n - 1:])
-                val = val + np.asarray(spline_integral(kk, yy, spline_d2(kk, yy)))
-            return val + integ[0] * q[0] / kq[0] * sq / 2.0
-        kk, yy = jnp.asarray(kq), jnp.asarray(integ)
-        return np.asarray(spline_integral(kk, yy, spline_d2(kk, yy)))
+        return tc.cl_curved(d1, d2, q, K, i_flat, float(f["A_s"]), float(f["n_s"]))
 
     mat = l_interpolation_matrix(ls, l_max)
     out = {}
@@ -81,7 +69,7 @@ def main(name="ok_pos", l_max=2500, ref_dir=os.path.join(HERE, "..", "tests", "r
         print(f"  l {lo}-{hi}: TT {np.abs(out['tt'][2:] / ref['tt'][2:] - 1)[sl].max():.2e}  "
               f"EE {np.abs(out['ee'][2:] / ref['ee'][2:] - 1)[sl].max():.2e}  TE {te_rel[sl].max():.2e}")
     np.savez(os.path.join("/tmp", f"curved_los_{name}.npz"), **{f"boltzax_{n}": v for n, v in out.items()},
-             **{f"class_{n}": v for n, v in ref.items()})
+             **{f"class_{n}": v for n, v in ref.items()}, d_t=d_t, d_e=d_e, q=q, ls=np.asarray(ls))
     return out, ref
 
 
