@@ -24,8 +24,9 @@ hyperspherical tables and CLASS's curved-space rules against CLASS's own C_l; th
   integrand(q_min) q_min/k_min sqrt(K)/2.
 
 Measured against CLASS's raw_cl from its own sources (tools/curved_los_check.py, l <= 2500):
-ok_pos (open, Omega_k = 0.03): TT <= 1.4e-5 for l <= 500, max 5.3e-4 (l = 2500); TE <= 1e-5 of sqrt(TT EE)
-(run before the late-source and k_max angular_rescaling fixes; EE's 1.5e-4 at l = 409 was the late-source rule).
+ok_pos (open, Omega_k = 0.03): TT <= 1.6e-5, EE <= 7.9e-6, TE <= 9.7e-6 of sqrt(TT EE) for 2 <= l <= 2500
+(before the angular_rescaling fixes of k_max and of the late-source l threshold: TT 5.3e-4 at l = 2500, EE 1.5e-4
+at l = 409).
 ok_neg (closed, Omega_k = -0.03): TT, EE, TE <= 2e-5 for l <= 400, TT 2.2e-4 for l <= 1000, then errors that
 oscillate in sign with l and grow to 6e-3 (TT), 1e-2 (EE) at l ~ 2000-2500: UNRESOLVED (suspects: the integer-nu
 q nodes, which the trapezoid sum over nu ~ 2.4 points per oscillation makes sensitive, the trapezoid/spline
