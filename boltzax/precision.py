@@ -113,6 +113,14 @@ class TransferPrecision:
     hyper_sampling_flat: float = 8.0  # CLASS hyper_sampling_flat: Bessel table points per 2 pi in x
     hyper_x_min: float = 1e-5  # CLASS hyper_x_min: first x of the Bessel table
     hyper_phi_min_abs: float = 1e-10  # CLASS hyper_phi_min_abs: j_l set to 0 below the x where |j_l| = this
+    # curved space (boltzax/hyperspherical.py, transfer_curved.py)
+    hyper_sampling_curved_low_nu: float = 7.0  # CLASS: Phi^l_nu table points per period 2 pi/nu, nu <= step below
+    hyper_sampling_curved_high_nu: float = 3.0  # CLASS: the same for nu > hyper_nu_sampling_step
+    hyper_nu_sampling_step: float = 1000.0  # CLASS hyper_nu_sampling_step
+    hyper_flat_approximation_nu: float = 4000.0  # CLASS: above this nu, Phi^l_nu from j_l with rescaled argument
+    q_logstep_open: float = 6.0  # CLASS q_logstep_open: curved q list uses q_logstep_spline / ar^this
+    q_logstep_trapzd: float = 20.0  # CLASS q_logstep_trapzd: closed-space small-q log step (integer nu)
+    q_numstep_transition: float = 250.0  # CLASS q_numstep_transition: closed case, steps to blend into spline steps
     delta_k_t0: float = 0.15  # CLASS transfer_neglect_delta_k_S_t0 [1/Mpc]: T0 transfer 0 for q > l/r_a + this
     delta_k_t1: float = 0.04  # CLASS transfer_neglect_delta_k_S_t1 [1/Mpc]
     delta_k_t2: float = 0.15  # CLASS transfer_neglect_delta_k_S_t2 [1/Mpc]

@@ -18,7 +18,8 @@ Stored (compressed npz, ~0.4 MB per cosmology):
   source is sqrt(6) t2 exactly (perturbations.c), so it is not stored;
 * ``tau0``, ``tau_rec``, ``ra_rec`` (CLASS derived conformal_age, tau_rec, ra_rec: the same doubles CLASS's
   transfer module uses), ``tau_cut`` (CLASS thermodynamics tau_cut, rebuilt from get_thermodynamics: from
-  just after the visibility peak towards lower z until g <= 1e-3 g_max), ``A_s``, ``n_s``;
+  just after the visibility peak towards lower z until g <= 1e-3 g_max), ``A_s``, ``n_s``, ``K`` [1/Mpc^2]
+  (CLASS background K = -Omega0_k H0^2, H0 in 1/Mpc);
 * ``cl_tt, cl_ee, cl_te, cl_pp, cl_tp`` (float32): ``raw_cl(2500)``; ``input`` (JSON of the CLASS input).
 """
 
@@ -86,6 +87,7 @@ def make(name: str) -> str:
     d = c.get_current_derived_parameters(["conformal_age", "tau_rec", "ra_rec", "A_s", "n_s"])
     out = dict(k=k, tau=tau, tau0=d["conformal_age"], tau_rec=d["tau_rec"], ra_rec=d["ra_rec"],
                tau_cut=tau_cut_of(c.get_thermodynamics()), A_s=d["A_s"], n_s=d["n_s"],
+               K=-c.Omega0_k() * c.Hubble(0) ** 2,
                input=np.array(json.dumps(inp)))
     assert np.array_equal(s["p"], np.sqrt(6.0) * s["t2"]) or np.allclose(s["p"], np.sqrt(6.0) * s["t2"], rtol=1e-14)
     i_rec = int(np.searchsorted(tau, d["tau_rec"], side="right"))
