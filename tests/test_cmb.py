@@ -129,7 +129,7 @@ def test_native_matches_class(fast_class):
 
 @pytest.mark.parametrize("extra, error, match", [
     ({"modes": "s,t", "r": 0.1}, NotImplementedOutputError, "tensor"),
-    ({"output": "tCl", "lensing": "yes"}, CosmoSevereError, "lCl"),
+    ({"output": "tCl", "lensing": "yes"}, CosmoSevereError, "lensing"),
     ({"Omega_k": 0.03}, NotImplementedOutputError, "Omega_k"),
 ])
 def test_unsupported_requests_are_clear_errors(extra, error, match):
