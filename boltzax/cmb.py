@@ -121,6 +121,8 @@ def static_grid_sizes(precision: Precision, l_unl: int) -> tr.GridSizes:
     # CLASS's q count jumps with q_max (the first SOURCE k >= 1.8 l_max / tau0; one source-k step is ~10 q steps)
     # and moves with N_ur: nur (N_ur = 2.5) needs 2105 at l_max = 3000 where the sizing set gives 2074 (+1.5 %)
     big["n_q"] = int(math.ceil((1.0 + N_Q_MARGIN) * max(s.n_q for s in sizes)))
+    if any(s.n_win >= s.n_q for s in sizes):  # a window clipped to the whole grid (low l_max) stays the whole grid
+        big["n_win"] = big["n_q"]
     return dataclasses.replace(fid, **big)
 
 
