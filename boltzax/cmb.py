@@ -15,8 +15,8 @@ Static structure. ``precision`` (a `Precision`), ``l_max`` and ``lensing`` are s
 ``res`` (the cosmological parameters). The line-of-sight grid sizes (`transfer.GridSizes`: q points, q window per l,
 early source times, lensing time grid, Limber grid) are a deterministic function of (precision, l_max): the
 element-wise maximum of CLASS's counts over the SIZING cosmologies below (the Planck 2018 point and two corners
-of the reference box, h 0.60 .. 0.78), plus the margins of ``TransferPrecision`` (n_q + 1, q_window_margin = 1.05,
-n_early_margin = 8). The l list is the Planck 2018 point's (CLASS's list depends on the angular rescaling
+of the reference box, h 0.60 .. 0.78), plus the margins of ``TransferPrecision`` (q_window_margin = 1.05,
+n_early_margin = 8) and N_Q_MARGIN (3 %) on the q count. The l list is the Planck 2018 point's (CLASS's list depends on the angular rescaling
 r_a/(tau0 - tau_rec), 1 in flat space up to rounding). The Limber q grid is cut at each cosmology's own
 k_max (CLASS transfer_get_q_limber_list). A cosmology for which these sizes are too small gets NaN C_l
 (`grids_ok`); the ``Class`` wrapper turns that into a CosmoComputationError.
@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 
 import jax
 import jax.numpy as jnp
@@ -39,6 +40,9 @@ from .errors import CosmoSevereError, NotImplementedOutputError
 from .precision import LensingPrecision, Precision, TransferPrecision, get_precision
 
 CL_KEYS = ("tt", "ee", "te", "bb", "pp", "tp", "ep")
+# relative margin on the static q-grid size over the sizing cosmologies' largest CLASS count (static_grid_sizes);
+# the padded points are masked (cost: this fraction of the line-of-sight time)
+N_Q_MARGIN = 0.03
 
 # Cosmologies that size the static line-of-sight grids (CLASS names). The Planck 2018 point (l list) and two
 # corners of the tests/reference box in the numbers the sizes depend on (tau0, tau_rec, r_s, tau_cut).
@@ -112,8 +116,14 @@ def static_grid_sizes(precision: Precision, l_unl: int) -> tr.GridSizes:
             sizes.append(tr.grid_sizes(l_unl, tp, float(bg.conformal_age), float(th.tau_rec), float(th.ra_rec), k,
                                        tau, float(tau_cut(res))))
     fid = sizes[0]
-    grow = ("n_q", "n_win", "n_limber", "n_early", "n_lens", "n_geo")
-    return dataclasses.replace(fid, **{f: max(getattr(s, f) for s in sizes) for f in grow})
+    grow = ("n_win", "n_limber", "n_early", "n_lens", "n_geo")
+    big = {f: max(getattr(s, f) for s in sizes) for f in grow}
+    # CLASS's q count jumps with q_max (the first SOURCE k >= 1.8 l_max / tau0; one source-k step is ~10 q steps)
+    # and moves with N_ur: nur (N_ur = 2.5) needs 2105 at l_max = 3000 where the sizing set gives 2074 (+1.5 %)
+    big["n_q"] = int(math.ceil((1.0 + N_Q_MARGIN) * max(s.n_q for s in sizes)))
+    if any(s.n_win >= s.n_q for s in sizes):  # a window clipped to the whole grid (low l_max) stays the whole grid
+        big["n_win"] = big["n_q"]
+    return dataclasses.replace(fid, **big)
 
 
 @functools.partial(jax.jit, static_argnames=("precision", "l_max", "lensing", "sizes"))
