@@ -143,7 +143,7 @@ def test_halofit_requests():
     with pytest.raises(boltzax.NotImplementedOutputError):
         c.compute()
     c = boltzax.Class()
-    c.set({"output": "", "non_linear": "halofit"})
+    c.set({"output": "tCl", "non_linear": "halofit"})  # non_linear is read (an output), mPk missing
     with pytest.raises(boltzax.CosmoSevereError, match="mPk"):
         c.compute()
 
