@@ -1,10 +1,12 @@
 """Command line: ``boltzax run [FILE.ini [FILE.pre]] [--output DIR] [--precision fast|default|high]``.
 
 Without an .ini file it computes the default cosmology (Planck 2018 best fit, one 0.06 eV neutrino) with
-``output = tCl,pCl,lCl,mPk``, ``lensing = yes``, prints derived parameters, sigma8 and timings, and writes
-CLASS-format tables (background, thermodynamics, cl.dat and cl_lensed.dat as CLASS's output module) plus PNG
-figures (background, x_e, visibility, the linear P(k) at z = 0 and 1; the CMB TT, EE, TE and phi-phi spectra,
-unlensed and lensed) to DIR.
+``output = mPk``, prints derived parameters, sigma8 and timings, and writes CLASS-format tables (background,
+thermodynamics) plus PNG figures (background, x_e, visibility, the linear P(k) at z = 0 and 1) to DIR.  With
+an .ini that asks for ``tCl, pCl, lCl`` (and ``lensing = yes``) it also writes cl.dat / cl_lensed.dat as
+CLASS's output module and plots TT, EE, TE and phi-phi (examples/cmb.ini).  The C_l are not in the default run
+because their first call still compiles for minutes and a warm call takes ~1-2 min on 2 cores (CHANGELOG.md,
+session 5).
 """
 
 from __future__ import annotations
@@ -40,8 +42,7 @@ def _run(args) -> int:
     from .params import PLANCK18
 
     try:
-        inputs = io.read_ini(args.ini) if args.ini else dict(PLANCK18, output="tCl,pCl,lCl,mPk", lensing="yes",
-                                                              z_max_pk=1.0)
+        inputs = io.read_ini(args.ini) if args.ini else dict(PLANCK18, output="mPk", z_max_pk=1.0)
         if args.pre:  # CLASS's precision file (class input.ini file.pre): its names join the input's
             pre = io.read_ini(args.pre)
             both = sorted(set(pre) & set(inputs))
