@@ -34,10 +34,12 @@ def test_write_table_roundtrip(tmp_path):
 
 def test_run_writes_files(tmp_path):
     """CLASS's own explanatory.ini runs in `boltzax run` once its outputs are ones boltzax computes (its C_l
-    request replaced by mPk; RECFAST for a quicker test); unread sub-parameters only warn, as CLASS."""
+    request replaced by mPk, lensing off; RECFAST for a quicker test); unread sub-parameters only warn, as CLASS."""
     src = os.path.join(os.path.dirname(__file__), "data", "class_ini", "explanatory.ini")
     text = open(src).read().replace("output = tCl,pCl,lCl,mPk", "output = mPk")
     text = text.replace("recombination = HyRec", "recombination = RecFast")
+    # CLASS refuses lensing = yes without lCl (input.c input_read_parameters_lensing): as CLASS, turn it off too
+    text = "\n".join("lensing = no" if ln.split("=")[0].strip() == "lensing" else ln for ln in text.splitlines())
     assert "output = mPk" in text and "recombination = RecFast" in text
     ini = tmp_path / "lcdm.ini"
     ini.write_text(text)
