@@ -45,25 +45,15 @@ SOURCE_NAMES = ("t0", "t1", "t2", "p", "phi_plus_psi")
 
 
 def l_list(l_max: int, l_logstep: float = 1.12, l_linstep: int = 40, angular_rescaling: float = 1.0) -> tuple[int, ...]:
-    """CLASS ``transfer_get_l_list``, with its float arithmetic: steps max(1, int(l (l_logstep^ar - 1))) while
-    below l_linstep ar, then int(l_linstep ar) (a C double-to-int truncation), ar = r_a(rec)/(tau0 - tau_rec).
+    """CLASS ``transfer_get_l_list`` as a tuple (static): `l_sampling.class_l_nodes`, CLASS's float arithmetic.
 
-    In flat space ar is 1 up to rounding, and CLASS's linear step is 39 instead of 40 whenever the quotient
-    rounds below 1 (fiducial Planck 2018: 1 - 4e-16): the l nodes, hence CLASS's l-interpolation error, depend
-    on that last bit, so the l list is built from the same doubles as CLASS (``grid_sizes``)."""
-    fac = math.pow(l_logstep, angular_rescaling) - 1.0
-    lin = l_linstep * angular_rescaling
-    ls = [2]
-    inc = max(int(2 * fac), 1)
-    while ls[-1] + inc < l_max and inc < lin:
-        ls.append(ls[-1] + inc)
-        inc = max(int(ls[-1] * fac), 1)
-    inc = int(lin)
-    while ls[-1] + inc <= l_max:
-        ls.append(ls[-1] + inc)
-    if ls[-1] != l_max:
-        ls.append(l_max)
-    return tuple(ls)
+    In flat space ar = r_a(rec)/(tau0 - tau_rec) is 1 up to rounding, and CLASS's linear step is 39 instead of 40
+    whenever the quotient rounds below 1 (fiducial Planck 2018: 1 - 4e-16): the l nodes, hence CLASS's
+    l-interpolation error, depend on that last bit, so the l list is built from the same doubles as CLASS
+    (``grid_sizes``)."""
+    from .l_sampling import class_l_nodes
+
+    return tuple(int(x) for x in class_l_nodes(l_max, angular_rescaling, l_logstep, l_linstep))
 
 
 @dataclasses.dataclass(frozen=True)
