@@ -9,6 +9,9 @@ import os
 import numpy as np
 import pytest
 
+# host-side numpy prototype of the curved line of sight (not in the pipeline yet): minutes per cosmology
+pytestmark = pytest.mark.slow
+
 from boltzax import transfer as tr
 from boltzax import transfer_curved as tc
 from boltzax.bessel import bessel_table
