@@ -16,8 +16,9 @@ Static structure. ``precision`` (a `Precision`), ``l_max`` and ``lensing`` are s
 early source times, lensing time grid, Limber grid) are a deterministic function of (precision, l_max): the
 element-wise maximum of CLASS's counts over the SIZING cosmologies below (the Planck 2018 point and two corners
 of the reference box, h 0.60 .. 0.78), plus the margins of ``TransferPrecision`` (q_window_margin = 1.05,
-n_early_margin = 8) and N_Q_MARGIN (3 %) on the q count. The l list is the Planck 2018 point's (CLASS's list depends on the angular rescaling
-r_a/(tau0 - tau_rec), 1 in flat space up to rounding). The Limber q grid is cut at each cosmology's own
+n_early_margin) and N_Q_MARGIN (3 %) on the q count. The l list is CLASS's for the angular rescaling
+r_a/(tau0 - tau_rec), which is 1 in flat space up to CLASS's rounding: its typical outcome, 1 - 2^-51 (linear l step
+39, l_sampling.FLAT_ANGULAR_RESCALING). The Limber q grid is cut at each cosmology's own
 k_max (CLASS transfer_get_q_limber_list). A cosmology for which these sizes are too small gets NaN C_l
 (`grids_ok`); the ``Class`` wrapper turns that into a CosmoComputationError.
 
@@ -101,6 +102,7 @@ def _sources(res, precision: Precision):
 def static_grid_sizes(precision: Precision, l_unl: int) -> tr.GridSizes:
     """Line-of-sight grid sizes for (precision, l_unl): deterministic, from SIZING_COSMOLOGIES (module docstring).
     Host side, cached; runs background + thermodynamics (and no perturbations) for each sizing cosmology."""
+    from .l_sampling import class_angular_rescaling
     from .params import PLANCK18, from_class_dict
     from .perturbations.sources import default_k, default_tau
     from .pipeline import compute
@@ -113,8 +115,9 @@ def static_grid_sizes(precision: Precision, l_unl: int) -> tr.GridSizes:
             res = compute(from_class_dict({**PLANCK18, **extra})[0], precision)
             bg, th = res.background, res.thermo
             k, tau = np.asarray(default_k(res, sp)), np.asarray(default_tau(res, sp))
+            ar = class_angular_rescaling(float(th.ra_rec), float(bg.conformal_age), float(th.tau_rec), float(bg.K))
             sizes.append(tr.grid_sizes(l_unl, tp, float(bg.conformal_age), float(th.tau_rec), float(th.ra_rec), k,
-                                       tau, float(tau_cut(res))))
+                                       tau, float(tau_cut(res)), angular_rescaling=ar))
     fid = sizes[0]
     grow = ("n_win", "n_limber", "n_early", "n_lens", "n_geo")
     big = {f: max(getattr(s, f) for s in sizes) for f in grow}

@@ -16,6 +16,23 @@ import numpy as np
 L_LOGSTEP = 1.12  # CLASS precisions.h l_logstep: ratio between consecutive l at low l
 L_LINSTEP = 40  # CLASS precisions.h l_linstep: largest step in l
 
+# CLASS's angular rescaling r_a(rec) / (tau0 - tau_rec) in FLAT space is 1 analytically, but CLASS's doubles
+# (ra_rec = da_rec (1 + z_rec) from interpolated background tables, thermodynamics.c) give 1 - 0..8 x 2^-53:
+# over 150 random flat models in the tests/reference box CLASS 3.4.1 returned a quotient below 1 in 135 (linear
+# l step int(40 ar) = 39) and exactly 1 in 15 (step 40); fid, lcdm_1, nur: 1 - 2^-51; w0wa_2: 1
+# (session 6, CHANGELOG.md).  The step decides the l nodes, and CLASS's l-spline error (EE: 2.1e-3 at l ~ 500
+# against l_linstep = 10) differs between the two node sets by up to 1.4e-3 in EE at l ~ 840: boltzax, whose
+# own quotient is exactly 1, uses CLASS's majority outcome.
+FLAT_ANGULAR_RESCALING = 1.0 - 2.0**-51
+
+
+def class_angular_rescaling(ra_rec: float, tau0: float, tau_rec: float, K: float) -> float:
+    """The angular rescaling CLASS's l list sees (host floats): r_a(rec) / (tau0 - tau_rec) with curvature,
+    FLAT_ANGULAR_RESCALING (CLASS's typical rounding of 1) in flat space."""
+    if K == 0.0:
+        return FLAT_ANGULAR_RESCALING
+    return ra_rec / (tau0 - tau_rec)
+
 
 def class_l_nodes(l_max: int, angular_rescaling: float = 1.0, l_logstep: float = L_LOGSTEP,
                   l_linstep: int = L_LINSTEP) -> np.ndarray:

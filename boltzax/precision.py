@@ -43,12 +43,18 @@ class SourcePrecision:
     l_max_scalars: int = 2500  # l_max the k sampling serves (CLASS l_max_scalars; k_max = 1.8 l_max / tau0)
     n_k: int = 0  # static number of k nodes; 0: length of CLASS's list at the fiducial point (530 at 2500)
     k_rule: KSamplingRule = KSamplingRule()  # CLASS's k-list parameters (k_step_sub, k_step_super, ...)
-    n_tau: int = 600  # static number of source times (CLASS: ~600, cosmology dependent)
+    # static length of the source time list: CLASS's rule gives 574-611 times over tests/reference (sampling.py),
+    # front-padded to this; a cosmology needing more gets NaN sources and CosmoComputationError
+    n_tau: int = 640
     start_sources_at_tau_c_over_tau_h: float = 0.008  # CLASS start_sources_at_tau_c_over_tau_h
     sampling_stepsize: float = 0.1  # CLASS perturbations_sampling_stepsize
     boost_above_age_fraction: float = 1.0  # CLASS perturbations_sampling_boost_above_age_fraction
     sub_steps: int = 2  # ESDIRK steps between consecutive source times (per occupied phase)
+    sub_steps_k_min: float = 0.0  # [1/Mpc] modes with k below this take ONE step between source times
     pre_steps: int = 600  # ESDIRK steps uniform in ln a from the earliest mode start to the first source time
+    # modes integrated in this many groups of consecutive k, one after the other (solver.solve_at_output_times:
+    # a group occupies fewer approximation phases at a time than the whole batch); results identical
+    k_groups: int = 8
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,7 +141,9 @@ class TransferPrecision:
     # T/E line of sight in float32 (Bessel cubics, source products, tau sums; x and the cell fraction in float64):
     # 2x faster; C_l move by <= 1.3e-7 against float64 (fid, nur reference sources, 2 <= l <= 2500)
     los_float32: bool = True
-    n_early_margin: int = 8  # source times beyond the sizing cosmology's tau <= tau_cut count (static bound)
+    # source times beyond the sizing cosmologies' tau <= tau_cut count (static bound; the count includes the front
+    # padding of the source time list, so it varies with CLASS's number of late times: +-10 over the box)
+    n_early_margin: int = 16
     q_window_margin: float = 1.05  # line-of-sight q window per l: this x the widest window of the sizing cosmology
 
 

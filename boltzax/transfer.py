@@ -119,15 +119,17 @@ def _class_q_count(k_min, q_max, tau0, tau_rec, prec: TransferPrecision) -> int:
 
 
 def grid_sizes(l_max: int, prec: TransferPrecision, tau0: float, tau_rec: float, ra_rec: float, k, tau,
-               tau_cut: float) -> GridSizes:
+               tau_cut: float, angular_rescaling: float | None = None) -> GridSizes:
     """Static sizes from a sizing cosmology (host numbers: tau0, tau_rec, r_a(rec), tau_cut [Mpc], the source
     grid k [1/Mpc] and tau [Mpc]).
 
     n_q is CLASS's q count for these numbers + 1 (room for one more point in other cosmologies); the
     line-of-sight window covers, for every l, q from x_cut(l)/(tau0 - tau_min) to l/r_a + max delta_k, times
-    ``q_window_margin``."""
+    ``q_window_margin``.  The l list uses ``angular_rescaling`` if given (l_sampling.class_angular_rescaling),
+    else ra_rec / (tau0 - tau_rec) from the given doubles (e.g. CLASS's own)."""
     k = np.asarray(k, dtype=float)
-    ls = l_list(l_max, prec.l_logstep, prec.l_linstep, ra_rec / (tau0 - tau_rec))
+    ar = ra_rec / (tau0 - tau_rec) if angular_rescaling is None else angular_rescaling
+    ls = l_list(l_max, prec.l_logstep, prec.l_linstep, ar)
     i = min(int(np.searchsorted(k, prec.k_max_tau0_over_l_max * l_max / tau0)), k.size - 1)
     q_max = float(k[i])
     n_q = _class_q_count(float(k[0]), q_max, tau0, tau_rec, prec) + 1

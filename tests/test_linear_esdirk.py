@@ -36,3 +36,29 @@ def test_pattern_maps_match_jacobians():
             refU += np.abs(np.asarray(u))
         np.testing.assert_array_equal(np.asarray(maps["A"]) != 0, refA != 0)
         np.testing.assert_array_equal(np.asarray(maps["U"]) != 0, refU != 0)
+
+
+def test_zero_length_steps_are_skipped_exactly():
+    """esdirk_scan: steps of zero length for the whole batch (skipped by lax.cond) leave the solution and the
+    outputs at those nodes as without the skip (a small hierarchy, 3 modes, merged duplicate nodes). Not bitwise:
+    an unskipped h = 0 step solves the stage system (I - 0 J) Y = y, which returns y only to ~1e-13."""
+    lay = Layout(6, 4, 6)
+    d = dict(np.load(DATA + "lcdm.npz"))
+    a2rho = {s: d["a2rho_" + s] for s in ("g", "b", "cdm", "ur", "lambda")}
+    tab = tables_from_arrays(d["lna"], d["tau"], d["aH"], a2rho, d["dkappa"], d["cb2"])
+    from boltzax.perturbations.initial import adiabatic_ic
+
+    k = jnp.array([0.01, 0.05, 0.2])
+    x0 = float(tab.lna_of_tau(0.05))
+    y0 = jax.vmap(lambda kk: adiabatic_ic(kk, 0.05, dict(tab.at(x0), tau=0.05), lay))(k)
+    base = np.linspace(x0, -8.0, 41)
+    nodes = np.sort(np.concatenate([base, base[[0, 10, 10, 25]]]))  # repeated nodes: zero-length steps
+    grid = jnp.broadcast_to(jnp.asarray(nodes), (3, nodes.size))
+    ts = jnp.broadcast_to(jnp.asarray(base[[0, 10, 25, 40]]), (3, 4))
+    run = jax.jit(lambda skip: le.esdirk_scan(k, tab, lay, 0, grid, y0, ts, skip_empty=skip), static_argnums=0)
+    (y1a, outs_a), (y1b, outs_b) = run(True), run(False)
+    scale = np.max(np.abs(np.asarray(y1b)))
+    np.testing.assert_allclose(np.asarray(y1a), np.asarray(y1b), rtol=0, atol=1e-11 * scale)
+    np.testing.assert_allclose(np.asarray(outs_a), np.asarray(outs_b), rtol=0,
+                               atol=1e-11 * np.max(np.abs(np.asarray(outs_b))))
+    assert np.all(np.asarray(outs_a)[:, 0] == np.asarray(y0))  # the output at the first node

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import CosmoSevereError
+from ..perturbations.sampling import source_tau_start
 from ._base import _not_yet
 
 CMB_OUTPUTS = ("tCl", "pCl", "lCl")
@@ -70,4 +71,9 @@ class CMBMixin:
         if cl is None:
             raise CosmoSevereError("No sources computed: get_sources needs a C_l output ('tCl', 'pCl' or 'lCl')")
         src, k, tau = cl["sources"]
-        return {n: np.array(v) for n, v in src.items()}, np.array(k), np.array(tau)
+        # CLASS's own time list: without the front padding to the static length (sampling.py)
+        res = self._r()
+        t_ini = float(source_tau_start(res.background, res.thermo,
+                                         self._precision.sources.start_sources_at_tau_c_over_tau_h))
+        keep = np.asarray(tau) >= t_ini * (1.0 - 1e-12)
+        return {n: np.array(v)[:, keep] for n, v in src.items()}, np.array(k), np.array(tau)[keep]

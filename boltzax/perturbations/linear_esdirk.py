@@ -508,13 +508,13 @@ def _unrows(st, z):
 
 
 # ------------------------------------------------------------------------------------------- the scan
-def esdirk_scan(k, tab, lay, mode, grid, y0, ts, tableau="Kvaerno5"):
+def esdirk_scan(k, tab, lay, mode, grid, y0, ts, tableau="Kvaerno5", skip_empty=True):
     """Integrate y' = A(x) y (equation mode ``mode``) for a batch of modes in lockstep.
 
     k (B,) [1/Mpc]; grid (B, n+1): nodes in ln a (increasing per mode, zero-length steps allowed);
     y0 (B, n_y); ts (B, n_ts).  Returns (y at grid[:, -1] (B, n_y), ys (B, n_ts, n_y)) where ys[b, j] is y
     at the last node equal to ts[b, j] (zeros if no node equals it).  Internally the batch axis is the
-    last (contiguous) one.
+    last (contiguous) one.  ``skip_empty``: a step of zero length for every mode is skipped (lax.cond).
     """
     a, c, gam = _tableau(tableau)
     s = a.shape[0]
@@ -591,11 +591,21 @@ def esdirk_scan(k, tab, lay, mode, grid, y0, ts, tableau="Kvaerno5"):
         outs = jnp.where((ts.T == x1)[:, None, :], Y[None], outs)
         return (Y, f_last, outs), None
 
+    def step_or_skip(carry, xs):
+        # a step of zero length for every mode of the batch (output times merged into a phase grid outside
+        # that phase; unused sub-steps) costs nothing: only its output assignment is kept
+        def skip(carry, xs):
+            y, f0, outs = carry
+            return (y, f0, jnp.where((ts.T == xs[1])[:, None, :], y[None], outs)), None
+
+        return jax.lax.cond(jnp.any(xs[1] > xs[0]), step, skip, carry, xs)
+
     yT = y0.T
     f0 = rhs_batch(k, grid[:, 0], yT, tab)
     outs0 = jnp.zeros((ts.shape[1],) + yT.shape, yT.dtype)
     gT = grid.T
     # reverse mode: each step is recomputed in the backward pass (jax.checkpoint), so the memory of a
     # gradient is the carry of every step (O(n_steps n_y n_k)), not every stage's matrix factors
-    (y1, _, outs), _ = jax.lax.scan(jax.checkpoint(step, prevent_cse=False), (yT, f0, outs0), (gT[:-1], gT[1:]))
+    body = step_or_skip if skip_empty else step
+    (y1, _, outs), _ = jax.lax.scan(jax.checkpoint(body, prevent_cse=False), (yT, f0, outs0), (gT[:-1], gT[1:]))
     return y1.T, jnp.moveaxis(outs, -1, 0)

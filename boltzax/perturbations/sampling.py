@@ -16,12 +16,20 @@ k (CLASS perturbations.c, perturbations_get_k_list, scalars, output tCl/pCl/lCl)
 
 tau (perturbations.c, perturbations_timesampling_for_sources, with CMB):
   tau_ini: where tau_c / tau_h = a H / kappa' = start_sources_at_tau_c_over_tau_h (0.008), before recombination;
-  then steps dtau = perturbations_sampling_stepsize / sqrt(rate_th^2 + |2 a''/a - (a'/a)^2|) up to tau0, with
-      rate_th = sqrt(kappa'^2 + (kappa''/kappa')^2 + |kappa'''/kappa'|) (thermodynamics.c; CLASS then smooths
-      it over 50 table rows, "details of smoothing unimportant"), the step halved after
-      perturbations_sampling_boost_above_age_fraction * tau0 (1.0 by default: no boost).
-  Here the cumulative node density N(tau) = int dtau / step is evaluated on the thermodynamics table and
-  inverted at n_tau uniformly spaced values (static n_tau).
+  then forward steps tau_{i+1} = tau_i + perturbations_sampling_stepsize / sqrt(rate_th^2 + |2 a''/a - (a'/a)^2|)
+  (all at tau_i) while tau_i < tau0, the last point replaced by tau0; the step halved after
+  perturbations_sampling_boost_above_age_fraction * tau0 (1.0 by default: no boost).  rate_th =
+  sqrt(kappa'^2 + (kappa''/kappa')^2 + |kappa'''/kappa'|) on CLASS's thermodynamics table rows (thermodynamics.c
+  thermodynamics_lists: Nz_log = 5000 rows log-spaced from z = 5e6 to 1e4, Nz_lin = 20000 linear to 50,
+  50/1.5e-2 rows linear to 0), smoothed there by a moving average over +-thermo_rate_smoothing_radius = 50 rows
+  (tools/arrays.c array_smooth; thermodynamics.c "details of smoothing unimportant"), interpolated in z.
+  CLASS's count (~600) depends on the cosmology: here it is computed in a static-length scan and the list is
+  padded IN FRONT to the static n_tau with times between tau_ini/2 and tau_ini (before the sources start: the
+  visibility and e^-kappa vanish there, and the lensing source is only used after tau_rec).  The node
+  positions matter beyond the line-of-sight quadrature: the source solve steps on them
+  (solver.solve_at_output_times).  An earlier version inverted the unsmoothed cumulative density on n_tau
+  static nodes (steps 0.77-2.1 x CLASS's): it gave EE 1.4e-3 at l ~ 840 against CLASS, where CLASS's own
+  nodes give 2e-5 (session 6, CHANGELOG.md).
 
 Both samplings are returned under stop_gradient: they define quadrature nodes, not physics.
 """
@@ -125,37 +133,85 @@ def source_k_sampling(tau0, rs_rec, H0, K, angular_rescaling, l_max: int, n_k: i
     return jnp.exp(jnp.interp(target, cum, lk))
 
 
-def source_tau_sampling(bg, th, n_tau: int, start_tau_c_over_tau_h: float = 0.008, stepsize: float = 0.1,
-                        boost_above_age_fraction: float = 1.0):
-    """n_tau conformal times [Mpc] from CLASS's tau_ini (tau_c/tau_h = start_tau_c_over_tau_h) to tau0 with
-    CLASS's source-sampling density (module docstring), from the boltzax Background ``bg`` and Thermo ``th``.
-    Under stop_gradient."""
+# CLASS v3.4.1 thermodynamics table (precisions.h: thermo_z_initial, thermo_z_linear, thermo_Nz_log,
+# thermo_Nz_lin, reionization_z_start_max, reionization_sampling) and the rate smoothing radius
+# (thermo_rate_smoothing_radius): the row structure of CLASS's smoothing
+_TH_Z_INITIAL, _TH_Z_LINEAR, _TH_NZ_LOG, _TH_NZ_LIN = 5.0e6, 1.0e4, 5000, 20000
+_TH_Z_REIO_MAX, _TH_REIO_SAMPLING = 50.0, 1.5e-2
+_TH_RATE_SMOOTHING_RADIUS = 50
+
+
+def class_thermo_z_rows() -> np.ndarray:
+    """CLASS's thermodynamics table redshifts, increasing (thermodynamics.c thermodynamics_lists)."""
+    n_reio = int(_TH_Z_REIO_MAX / _TH_REIO_SAMPLING)
+    i = np.arange(_TH_NZ_LOG)
+    z_log = np.exp((math.log(_TH_Z_INITIAL) - math.log(_TH_Z_LINEAR)) * (_TH_NZ_LOG - 1 - i) / (_TH_NZ_LOG - 1)
+                   + math.log(_TH_Z_LINEAR))
+    i = np.arange(_TH_NZ_LIN)
+    z_lin = (_TH_Z_LINEAR - _TH_Z_REIO_MAX) * (_TH_NZ_LIN - 1 - i) / _TH_NZ_LIN + _TH_Z_REIO_MAX
+    i = np.arange(n_reio)
+    z_reio = _TH_Z_REIO_MAX * (n_reio - 1 - i) / n_reio
+    return np.concatenate([z_log, z_lin, z_reio])[::-1]
+
+
+def _moving_average(v, radius: int):
+    """CLASS array_smooth: mean over rows i - radius .. i + radius, truncated at the table ends."""
+    n = v.shape[0]
+    c = jnp.concatenate([jnp.zeros(1), jnp.cumsum(v)])
+    i = jnp.arange(n)
+    lo = jnp.maximum(i - radius, 0)
+    hi = jnp.minimum(i + radius, n - 1) + 1
+    return (c[hi] - c[lo]) / (hi - lo)
+
+
+def source_tau_start(bg, th, start_tau_c_over_tau_h: float = 0.008):
+    """CLASS's first source time [Mpc]: the first time (increasing tau) at which a H / kappa' exceeds
+    start_tau_c_over_tau_h (monotonic before recombination), linearly interpolated in ln(aH / kappa') between
+    thermodynamics table rows.  Under stop_gradient."""
     bg, th = jax.lax.stop_gradient((bg, th))
-    # thermodynamics table, increasing tau (th.z is increasing)
-    z = th.z[::-1]
-    tau = th.tau[::-1]
-    kd, kdd, kddd = th.kappa_dot[::-1], th.kappa_ddot[::-1], th.kappa_dddot[::-1]
-    tau0 = bg.conformal_age
-    a = 1.0 / (1.0 + z)
-    rho = bg.model.densities(a)
-    aH = a * rho["H"]
-    app_over_a = a * rho["H_prime"] + 2.0 * aH * aH  # a''/a (CLASS: H' a + 2 (aH)^2)
-    rate_th = jnp.sqrt(kd**2 + (kdd / kd) ** 2 + jnp.abs(kddd / kd))
-    rate = jnp.sqrt(rate_th**2 + jnp.abs(2.0 * app_over_a - aH * aH))
-    dens = rate / stepsize * jnp.where(tau > boost_above_age_fraction * tau0, 2.0, 1.0)
-    # start: first time (increasing tau) at which aH / kappa' exceeds the threshold (monotonic before
-    # recombination), linearly interpolated in ln(aH/kappa') between table rows
-    f = jnp.log(aH / kd) - math.log(start_tau_c_over_tau_h)
+    z_inc = th.z[::-1]
+    a_inc = 1.0 / (1.0 + z_inc)
+    aH_inc = a_inc * bg.model.densities(a_inc)["H"]
+    f = jnp.log(aH_inc / th.kappa_dot[::-1]) - math.log(start_tau_c_over_tau_h)
     i = jnp.argmax(f > 0)
     w = f[i - 1] / (f[i - 1] - f[i])
-    tau_ini = tau[i - 1] + w * (tau[i] - tau[i - 1])
-    # cumulative node count from the table (trapezoid in tau), then from tau_ini
-    cum = jnp.concatenate([jnp.zeros(1), jnp.cumsum(0.5 * (dens[1:] + dens[:-1]) * jnp.diff(tau))])
-    n0 = jnp.interp(tau_ini, tau, cum)
-    n1 = jnp.interp(tau0, tau, cum)
-    target = jnp.linspace(n0, n1, n_tau)
-    out = jnp.interp(target, cum, tau)
-    return out.at[0].set(tau_ini).at[-1].set(tau0)
+    tau_inc = th.tau[::-1]
+    return tau_inc[i - 1] + w * (tau_inc[i] - tau_inc[i - 1])
 
 
-__all__ = ["KSamplingRule", "class_k_count", "class_k_list", "source_k_sampling", "source_tau_sampling"]
+def source_tau_sampling(bg, th, n_tau: int, start_tau_c_over_tau_h: float = 0.008, stepsize: float = 0.1,
+                        boost_above_age_fraction: float = 1.0):
+    """n_tau conformal times [Mpc], increasing, ending at tau0: CLASS's source time sampling (module
+    docstring), front-padded to the static n_tau with times below `source_tau_start`.  From the boltzax
+    Background ``bg`` and Thermo ``th``.  If CLASS's rule needs more than n_tau points the result is NaN
+    (the caller reports the grid as too small).  Under stop_gradient."""
+    tau_ini = source_tau_start(bg, th, start_tau_c_over_tau_h)
+    bg, th = jax.lax.stop_gradient((bg, th))
+    tau0 = bg.conformal_age
+    # CLASS's smoothed thermodynamic rate on its own table rows (th.z is increasing)
+    zr = jnp.asarray(class_thermo_z_rows())
+    kd, kdd, kddd = (jnp.interp(zr, th.z, v) for v in (th.kappa_dot, th.kappa_ddot, th.kappa_dddot))
+    rate_th = _moving_average(jnp.sqrt(kd**2 + (kdd / kd) ** 2 + jnp.abs(kddd / kd)), _TH_RATE_SMOOTHING_RADIUS)
+
+    def step(tau, _):
+        z = bg.z_of_tau(tau)
+        a = 1.0 / (1.0 + z)
+        rho = bg.model.densities(a)
+        aH = a * rho["H"]
+        app_over_a = a * rho["H_prime"] + 2.0 * aH * aH  # a''/a (CLASS: H' a + 2 (aH)^2)
+        rate = jnp.sqrt(jnp.interp(z, zr, rate_th) ** 2 + jnp.abs(2.0 * app_over_a - aH * aH))
+        dtau = stepsize / rate / jnp.where(tau > boost_above_age_fraction * tau0, 2.0, 1.0)
+        return jnp.where(tau < tau0, tau + dtau, tau), tau
+
+    _, seq = jax.lax.scan(step, tau_ini, None, length=n_tau)
+    n_lt = jnp.sum(seq < tau0)  # CLASS's points before tau0; then tau0 itself
+    pad = n_tau - (n_lt + 1)
+    j = jnp.arange(n_tau)
+    body = jnp.where(j - pad < n_lt, seq[jnp.clip(j - pad, 0, n_tau - 1)], tau0)
+    front = tau_ini * (0.5 + 0.5 * j / jnp.maximum(pad, 1))
+    out = jnp.where(j < pad, front, body)
+    return jnp.where(pad >= 0, out, jnp.nan)
+
+
+__all__ = ["KSamplingRule", "class_k_count", "class_k_list", "source_k_sampling", "source_tau_sampling", "source_tau_start",
+           "class_thermo_z_rows"]

@@ -176,23 +176,57 @@ def transfers(k, lna_out, tab, prec):
     return _outputs_by_phase(synchronous_transfers, k, lna_out, ys, phase, tab, prec, lay)
 
 
-def solve_at_output_times(k, lna_out, tab, prec, out_fn, aux, n_sub: int = 1, n_pre: int = 300):
-    """out_fn evaluated on the solution at every output time, for a batch of modes in lockstep, with the
-    integration steps ON the output grid: the sources' time sampling (dense around recombination).
+def solve_at_output_times(k, lna_out, tab, prec, out_fn, aux, n_sub: int = 1, n_pre: int = 300,
+                          n_groups: int = 1, k_sub: float = 0.0):
+    """out_fn evaluated on the solution at every output time, for a batch of modes, with the integration
+    steps ON the output grid: the sources' time sampling (dense around recombination).
 
-    k (B,) [1/Mpc]; lna_out (n_out,) increasing, the same for all modes; out_fn(y, k, bg, aux_j, lay, mode)
-    -> pytree of scalars, for one mode at one output (bg = tab.at(ln a), aux_j = the j-th slice of the pytree
-    ``aux`` (leading axis n_out), mode the equation mode of the phase the output falls in, as
+    k (B,) [1/Mpc], increasing; lna_out (n_out,) increasing, the same for all modes; out_fn(y, k, bg, aux_j,
+    lay, mode) -> pytree of scalars, for one mode at one output (bg = tab.at(ln a), aux_j = the j-th slice of
+    the pytree ``aux`` (leading axis n_out), mode the equation mode of the phase the output falls in, as
     `_outputs_by_phase`).  Returns the pytree with leaves (n_out, B).
 
-    One step grid for all modes: ceil(n_pre / n_sub) intervals uniform in ln a from the earliest start to
-    lna_out[0] (~n_pre steps), then the output times.  In every interval each mode takes ``n_sub`` equal
-    ESDIRK steps inside each integration phase (solve_mode's phases and switches) that overlaps it: the
-    interval clipped to the mode's phase (zero-length steps outside it); a phase that no mode occupies in an
-    interval is skipped (lax.cond).  Unlike solve_mode (whose per-phase grids include every output time, with
-    zero-length steps outside the phase, and which carries all outputs through its scan) the cost is
-    ~n_sub x (occupied phases) steps per interval, and the state is never stored, only out_fn's values."""
+    The modes are split into ``n_groups`` groups of consecutive wavenumbers (the last padded with copies of
+    the largest k), integrated one group after the other (lax.map: one compiled program), each group in
+    lockstep.  The approximation switches are monotone in k, so a group of neighbouring modes occupies one
+    or two integration phases at a time instead of all four: the lockstep cost per interval is (occupied
+    phases) x (group size).
+
+    One step grid per group: intervals uniform in ln a up to lna_out[0], of the length that gives
+    ceil(n_pre / n_sub) intervals from the earliest start of ALL modes (a group that starts later takes fewer:
+    the others have zero length and are skipped), then the output times.  In every interval each mode takes
+    ``n_sub`` equal ESDIRK steps inside each integration phase (solve_mode's phases and switches) that
+    overlaps it: the interval clipped to the mode's phase (zero-length steps outside it), except modes with
+    k < ``k_sub`` after the first output, which take one step (the others of zero length); a step of zero
+    length for every mode of the group is skipped (linear_esdirk.esdirk_scan), so is a phase that no mode of
+    the group occupies in an interval (lax.cond), and so is its output evaluation.  Unlike solve_mode (whose
+    per-phase grids include every output time, with zero-length steps outside the phase, and which carries
+    all outputs through its scan) the cost is ~n_sub x (occupied phases) steps per interval, and the state
+    is never stored, only out_fn's values."""
     k = jnp.asarray(k, dtype=float)
+    n_k = k.shape[0]
+    n_groups = max(1, min(int(n_groups), n_k))
+    size = -(-n_k // n_groups)
+    kp = jnp.concatenate([k, jnp.broadcast_to(k[-1:], (n_groups * size - n_k,))]).reshape(n_groups, size)
+    lay = layout(prec, tab)
+    # one ln a step before the outputs for all groups: that of n_pre steps from the earliest start of all
+    lna_first = jnp.min(jax.vmap(lambda kk: _initial_state_and_switches(kk, tab, prec, lay)[1])(k))
+    d_pre = (lna_out[0] - lna_first) / max(1, -(-n_pre // n_sub))
+
+    def group(kg):
+        return _solve_group_at_output_times(kg, lna_out, tab, prec, out_fn, aux, n_sub, n_pre, d_pre, k_sub)
+
+    if n_groups == 1:
+        outs = jax.tree_util.tree_map(lambda v: v[None], group(kp[0]))
+    else:
+        outs = jax.lax.map(group, kp)
+    n_out = lna_out.shape[0]
+    return jax.tree_util.tree_map(lambda v: jnp.moveaxis(v, 0, 1).reshape(n_out, -1)[:, :n_k], outs)
+
+
+def _solve_group_at_output_times(k, lna_out, tab, prec, out_fn, aux, n_sub, n_pre, d_pre, k_sub):
+    """solve_at_output_times for one group of modes in lockstep (leaves (n_out, B)); d_pre: the ln a length
+    of the intervals before the first output."""
     lay = layout(prec, tab)
     y0, lna_ini, lna_uf, lna_fa, lna_sw = jax.vmap(lambda kk: _initial_state_and_switches(kk, tab, prec, lay))(k)
     modes = phase_modes(prec, lay)
@@ -200,7 +234,8 @@ def solve_at_output_times(k, lna_out, tab, prec, out_fn, aux, n_sub: int = 1, n_
     end = jnp.full_like(k, LNA_END)
     bounds = ((lna_ini, lna_uf), (lna_uf, lna_fa), (lna_fa, lna_sw), (lna_sw, end))
     n_pre = max(1, -(-n_pre // n_sub))  # intervals before the first output: ~n_pre steps in all
-    pre = jnp.linspace(jnp.min(lna_ini), lna_out[0], n_pre + 1)[:-1]
+    # the last pre interval ends at lna_out[0]; those before the group's start have zero length
+    pre = jnp.maximum(lna_out[0] - d_pre * jnp.arange(n_pre, 0, -1), jnp.min(lna_ini))
     grid = jnp.concatenate([pre, lna_out])
     aux = jax.tree_util.tree_map(
         lambda v: jnp.concatenate([jnp.broadcast_to(v[:1], (n_pre,) + v.shape[1:]), v]), aux)
@@ -208,28 +243,38 @@ def solve_at_output_times(k, lna_out, tab, prec, out_fn, aux, n_sub: int = 1, n_
     def outputs(y, x, aux_j):
         ph = jnp.where(x <= lna_uf, 0, jnp.where(x <= lna_fa, 1, jnp.where(x <= lna_sw, 2, 3)))
         bg = tab.at(x)
-
-        def one(yy, kk, phb):
-            vals = [out_fn(yy, kk, bg, aux_j, lay, md) for md in modes]
-            return jax.tree_util.tree_map(lambda *v: jnp.select([phb == i for i in range(4)], list(v)), *vals)
-
-        return jax.vmap(one)(y, k, ph)
+        vals = []
+        for p, md in enumerate(modes):
+            f = jax.vmap(lambda yy, kk, md=md: out_fn(yy, kk, bg, aux_j, lay, md))
+            shapes = jax.eval_shape(f, y, k)
+            zeros = lambda yy, kk, shapes=shapes: jax.tree_util.tree_map(  # noqa: E731
+                lambda sd: jnp.zeros(sd.shape, sd.dtype), shapes)
+            vals.append(jax.lax.cond(jnp.any(ph == p), f, zeros, y, k))
+        return jax.tree_util.tree_map(lambda *v: jnp.select([ph == i for i in range(4)], list(v)), *vals)
 
     frac = jnp.linspace(0.0, 1.0, n_sub + 1)
+    frac_one = jnp.ones(n_sub + 1).at[0].set(0.0)  # one step, then zero-length ones
 
     def interval(y, inp):
         xa, xb, aux_j = inp
+        one_step = (k < k_sub) & (xa >= lna_out[0])
+        fr = jnp.where(one_step[:, None], frac_one[None, :], frac[None, :])
         for p in range(4):
             t0, t1 = bounds[p]
             a, b = jnp.clip(xa, t0, t1), jnp.clip(xb, t0, t1)
-            g = a[:, None] + (b - a)[:, None] * frac[None, :]
+            g = a[:, None] + (b - a)[:, None] * fr
             y = jax.lax.cond(jnp.any(b > a),
                              lambda yy, g=g, p=p: esdirk_scan(k, tab, lay, modes[p], g, yy, g[:, -1:])[0],
                              lambda yy: yy, y)
             if p == 1 and has_fa:
                 yf = jax.vmap(lambda kk, yy, xx: _ncdm_fluid_init(kk, yy, xx, tab, lay))(k, y, lna_fa)
                 y = jnp.where(((lna_fa > xa) & (lna_fa <= xb))[:, None], yf, y)
-        return y, outputs(y, xb, aux_j)
+        # the pre-output intervals' values are discarded: not evaluated
+        shapes = jax.eval_shape(outputs, y, xb, aux_j)
+        out = jax.lax.cond(xb >= lna_out[0], outputs,
+                           lambda *_: jax.tree_util.tree_map(lambda sd: jnp.zeros(sd.shape, sd.dtype), shapes),
+                           y, xb, aux_j)
+        return y, out
 
     aux1 = jax.tree_util.tree_map(lambda v: v[1:], aux)
     _, outs = jax.lax.scan(interval, y0, (grid[:-1], grid[1:], aux1))

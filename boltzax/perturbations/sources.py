@@ -102,7 +102,8 @@ def _scalar_sources(res, precision, k, tau):
     lna_out = tab.lna_of_tau(tau)
     aux = thermo_at_tau(res, tau)
     out = solve_at_output_times(k, lna_out, tab, pp, source_terms, aux, n_sub=sp.sub_steps,
-                                n_pre=sp.pre_steps)
+                                n_pre=sp.pre_steps, n_groups=sp.k_groups,
+                                k_sub=sp.sub_steps_k_min)
     return {name: out[name].T for name in SOURCE_NAMES}
 
 
