@@ -22,11 +22,12 @@ from boltzax.testing import load_reference, reference_params
 
 ACCURACY_COSMOLOGIES = ("fid", "lcdm_1", "nur")
 # measured today (this file's test prints them): max over 2 <= l <= 2500 of |boltzax/CLASS - 1| (TE: of
-# sqrt(TT EE)), phi-phi over 2 <= l <= 2000. The target of the CMB issue is 1e-3; see CHANGELOG.md.
-TOL = {"tt": 2e-3, "ee": 3e-3, "te": 2e-3, "pp": 2e-3}
+# sqrt(TT EE)), phi-phi over 2 <= l <= 2000. The target of the CMB issue is 1e-3; see CHANGELOG.md (session 7:
+# TT 1.1e-4, EE 1.09e-3 and TE 1.04e-3 at l = 2 (lcdm_1; 7.7e-4 / 5.1e-4 elsewhere), pp 3.1e-4).
+TOL = {"tt": 5e-4, "ee": 1.5e-3, "te": 1.5e-3, "pp": 5e-4}
 # BB: CLASS's lensed reference used unlensed C_l (and C_pp) to 3990, this test's only to 3000 (l_max 2255 +
 # delta_l_max): the deflection variance converges slowly in L (lensing.py docstring), BB at l = 2000 moves by ~2e-2
-TOL_LENSED = {"tt": 2e-3, "ee": 3e-3, "te": 2e-3, "bb": 3e-2}
+TOL_LENSED = {"tt": 1e-3, "ee": 2e-3, "te": 2e-3, "bb": 3e-2}
 
 FAST_INPUT = dict(PLANCK18, output="tCl,pCl,lCl", lensing="yes", l_max_scalars=300)
 
