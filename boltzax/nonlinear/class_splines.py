@@ -92,7 +92,7 @@ def _locate(x, xv):
 def evaluate(x, y, ddy, xv):
     """CLASS's spline value at xv (any shape; y, ddy of shape (n,)): array_spline_eval on the interval
     containing xv (array_interpolate_spline / array_spline_hunt)."""
-    xv = jnp.asarray(xv)
+    x, y, ddy, xv = jnp.asarray(x), jnp.asarray(y), jnp.asarray(ddy), jnp.asarray(xv)
     i = _locate(x, xv)
     h = x[i + 1] - x[i]
     b = (xv - x[i]) / h
@@ -126,6 +126,7 @@ def integral_weights(x, mode: str = "est_deriv"):
 
 def interp_linear(x, y, xv):
     """array_interpolate_two_arrays_one_column: linear interpolation in a monotonic table x (bisection)."""
+    x, y = jnp.asarray(x), jnp.asarray(y)
     i = _locate(x, xv)
     w = (xv - x[i]) / (x[i + 1] - x[i])
     return y[i] * (1.0 - w) + w * y[i + 1]

@@ -68,6 +68,8 @@ class HMcodePrecision:
     # Newton steps after CLASS's bisection (0: CLASS's stopping point exactly; 2: the exact root, smooth
     # in the parameters and consistent with the implicit-function derivative)
     newton_steps: int = 2
+    n_ext_max: int = 256  # static length of the extended k grid (perturbation nodes + extrapolation)
+    n_sigma_max: int = 960  # static length of the sigma quadrature (CLASS: ~890 points)
     growth: hg.GrowthPrecision = hg.GrowthPrecision()
 
 
@@ -138,45 +140,43 @@ class HMcodeState(eqx.Module):
     iterations: Any
 
 
-class Grids:
-    """Static structure for one CLASS k list: the extended k grid and the sigma quadrature (host side)."""
+class HMcodeGrid(eqx.Module):
+    """The wavenumber structure of one CLASS k list, padded to static lengths (so one compiled program
+    serves every cosmology): the extended grid (perturbation nodes, then CLASS's extrapolation steps,
+    continued past 1e6 /Mpc as padding), its first n_nodes points being the nodes, and the sigma quadrature."""
 
-    def __init__(self, k_nodes, prec: HMcodePrecision):
-        self.k_nodes = np.asarray(k_nodes, dtype=float)
-        self.n_nodes = len(self.k_nodes)
-        self.k_ext = hc.extended_k(self.k_nodes, prec.max_k_extra, prec.k_per_decade_for_pk)
-        self.lnk_ext = np.log(self.k_ext)
-        self.sigma = hc.SigmaGrid(self.k_ext, prec.sigma_k_per_decade)
-        self.prec = prec
-
-    def __hash__(self):
-        return hash((self.k_nodes.tobytes(), self.prec))
-
-    def __eq__(self, other):
-        return isinstance(other, Grids) and self.prec == other.prec and np.array_equal(self.k_nodes, other.k_nodes)
+    k_ext: jax.Array  # (n_ext_max,) [1/Mpc]
+    lnk_ext: jax.Array
+    n_nodes: jax.Array  # number of perturbation nodes (int)
+    sigma: hc.SigmaGrid
 
 
-@functools.lru_cache(maxsize=32)
-def grids(k_nodes_bytes: bytes, prec: HMcodePrecision) -> Grids:
-    return Grids(np.frombuffer(k_nodes_bytes, dtype=float), prec)
+@functools.lru_cache(maxsize=64)
+def _grid_cached(k_nodes_bytes: bytes, prec) -> HMcodeGrid:
+    k_nodes = np.frombuffer(k_nodes_bytes, dtype=float)
+    k_ext, n_valid = hc.extended_k(k_nodes, prec.max_k_extra, prec.k_per_decade_for_pk, prec.n_ext_max)
+    sg = hc.SigmaGrid.build(k_ext, n_valid, prec.sigma_k_per_decade, prec.n_sigma_max)
+    return HMcodeGrid(k_ext=jnp.asarray(k_ext), lnk_ext=jnp.asarray(np.log(k_ext)),
+                      n_nodes=jnp.asarray(len(k_nodes)), sigma=sg)
 
 
-def get_grids(k_nodes, prec: HMcodePrecision = HMcodePrecision()) -> Grids:
-    """Cached `Grids` for CLASS's perturbation wavenumbers k_nodes (numpy, increasing) [1/Mpc]."""
-    return grids(np.ascontiguousarray(np.asarray(k_nodes, dtype=float)).tobytes(), prec)
+def make_grid(k_nodes, prec: "HMcodePrecision") -> HMcodeGrid:
+    """`HMcodeGrid` for CLASS's perturbation wavenumbers k_nodes [1/Mpc] (numpy, increasing; cached)."""
+    return _grid_cached(np.ascontiguousarray(np.asarray(k_nodes, dtype=float)).tobytes(), prec)
 
 
 # ------------------------------------------------------------------------------------------ R_nl
-def _root_fn(g: Grids):
+@functools.lru_cache(maxsize=None)
+def _root_fn(prec):
     """sigma_cb(R) = delta_c solved as CLASS (bisection in R), then Newton; custom JVP by the
-    implicit-function theorem.  Inputs (P_cb on the sigma grid, delta_c, r1, r2, r_start)."""
-    prec, sg = g.prec, g.sigma
+    implicit-function theorem.  Inputs (sigma grid, P_cb on it, delta_c, r1, r2, r_start); the grid and
+    the bracket carry no derivative."""
 
-    def F(pk, dc, r):
+    def F(sg, pk, dc, r):
         return jnp.sqrt(hc.sigma2(sg, pk, r)) - dc
 
     @jax.custom_jvp
-    def root(pk, dc, r1, r2, r0):
+    def root(sg, pk, dc, r1, r2, r0):
         tol = prec.tol_sigma
 
         def cond(c):
@@ -184,33 +184,32 @@ def _root_fn(g: Grids):
 
         def body(c):
             r1, r2, r, _, it = c
-            diff = F(pk, dc, r)
+            diff = F(sg, pk, dc, r)
             r1 = jnp.where(diff > tol, r, r1)
             r2 = jnp.where(diff < -tol, r, r2)
             return r1, r2, (r1 + r2) / 2.0, diff, it + 1
 
         _, _, r, _, it = jax.lax.while_loop(cond, body, (r1, r2, r0, jnp.asarray(jnp.inf), jnp.asarray(0)))
         for _ in range(prec.newton_steps):
-            f, dfdr = jax.value_and_grad(F, argnums=2)(pk, dc, r)
+            f, dfdr = jax.value_and_grad(F, argnums=3)(sg, pk, dc, r)
             r = r - f / dfdr
         return r, it.astype(float)
 
     @root.defjvp
     def root_jvp(primals, tangents):
-        pk, dc = primals[:2]
-        dpk, ddc = tangents[:2]
+        sg, pk, dc = primals[:3]
+        dpk, ddc = tangents[1:3]
         r, it = root(*primals)
-        _, df = jax.jvp(lambda p, d: F(p, d, r), (pk, dc), (dpk, ddc))
-        dfdr = jax.grad(F, argnums=2)(pk, dc, r)
+        _, df = jax.jvp(lambda p, d: F(sg, p, d, r), (pk, dc), (dpk, ddc))
+        dfdr = jax.grad(F, argnums=3)(sg, pk, dc, r)
         return (r, it), (-df / dfdr, jnp.zeros_like(it))
 
     return root
 
 
 # ------------------------------------------------------------------------------------------ one z
-def _sigma_table(g: Grids, c: HMcodeCosmo, lpk_ext):
+def _sigma_table(g: HMcodeGrid, prec, c: HMcodeCosmo, lpk_ext):
     """(R (n,), sigma (n,), ddsigma (n,)) of hmcode_fill_sigtab from ln P on the extended grid."""
-    prec = g.prec
     dd = cs.second_derivatives(g.lnk_ext, lpk_ext, "est_deriv")
     pk = hc.pk_on_sigma_grid(g.sigma, g.lnk_ext, lpk_ext, dd)
     rmin, rmax = prec.rmin_for_sigtab / c.h, prec.rmax_for_sigtab / c.h
@@ -220,12 +219,11 @@ def _sigma_table(g: Grids, c: HMcodeCosmo, lpk_ext):
     return r, s, cs.second_derivatives(r, s, "est_deriv")
 
 
-def hmcode_at_z(g: Grids, c: HMcodeCosmo, tables: hg.GrowthTables, lnpk_m, lnpk_cb, z, om_z, k, pk_lin,
+def hmcode_at_z(g: HMcodeGrid, prec: HMcodePrecision, c: HMcodeCosmo, tables: hg.GrowthTables, lnpk_m, lnpk_cb, z, om_z, k, pk_lin,
                 version: str, cb: bool):
     """P_nl [Mpc^3] at wavenumbers k [1/Mpc] (n,) with linear P pk_lin there, and the HMcodeState, at one
-    redshift z.  lnpk_m, lnpk_cb: ln P [Mpc^3] on the perturbation nodes g.k_nodes (lnpk_cb = lnpk_m
-    without massive neutrinos); om_z: CLASS's background Omega_m(z); cb: the P_cb spectrum (else P_m)."""
-    prec = g.prec
+    redshift z.  lnpk_m, lnpk_cb: ln P [Mpc^3] on the grid (the first g.n_nodes entries are used; lnpk_cb =
+    lnpk_m without massive neutrinos); om_z: CLASS's background Omega_m(z); cb: the P_cb spectrum."""
     variants = ("2020_baryonic", "2020", "2020_unfitted") if version == "2020_baryonic_feedback" else (version,)
     v2020 = version != "2015"
     cd = c.as_dict()
@@ -256,7 +254,7 @@ def hmcode_at_z(g: Grids, c: HMcodeCosmo, tables: hg.GrowthTables, lnpk_m, lnpk_
         lpk_tab = lm_ext + 2.0 * jnp.log(ratio)
     else:
         lpk_tab = lcb_ext
-    rtab, stab, ddstab = _sigma_table(g, c, lpk_tab)
+    rtab, stab, ddstab = _sigma_table(g, prec, c, lpk_tab)
 
     dc, dv = hv.collapse_thresholds("2015" if not v2020 else "2020", sigma8, om_z, fnu, g_over_a,
                                     int_g * (1.0 + z), om_norad)
@@ -277,11 +275,11 @@ def hmcode_at_z(g: Grids, c: HMcodeCosmo, tables: hg.GrowthTables, lnpk_m, lnpk_
     i_nl = jnp.clip(jnp.searchsorted(nu, 1.0, side="right") - 1, 1, n - 3)
     r0 = (1.0 - nu[i_nl]) / (nu[i_nl + 1] - nu[i_nl]) * (r_real[i_nl + 1] - r_real[i_nl]) + r_real[i_nl]
     r_start = jnp.where(computable, r0, r_real[n // 2])
-    r_nl, it = _root_fn(g)(p_cb, jnp.where(computable, dc, sig[n // 2]), r_real[i_nl - 1], r_real[i_nl + 2],
+    r_nl, it = _root_fn(prec)(g.sigma, p_cb, jnp.where(computable, dc, sig[n // 2]), r_real[i_nl - 1], r_real[i_nl + 2],
                            r_start)
     sigma_nl = jnp.sqrt(hc.sigma2(g.sigma, p_cb, r_nl))
     k_nl = 1.0 / r_nl
-    computable = computable & (k_nl <= g.k_nodes[-1])
+    computable = computable & (k_nl <= g.k_ext[g.n_nodes - 1])
     n_eff = -3.0 - r_nl * sigma_nl**-2 * hc.sigma_prime(g.sigma, p_cb, r_nl)
 
     # formation redshifts -> concentration (without the version amplitude A)
@@ -306,7 +304,7 @@ def hmcode_at_z(g: Grids, c: HMcodeCosmo, tables: hg.GrowthTables, lnpk_m, lnpk_
     # wiggles (2020 family)
     kk = k[:, None]
     if v2020:
-        ln_an = nw.analytic_lnpk(jnp.asarray(g.k_ext), cd)
+        ln_an = nw.analytic_lnpk(g.k_ext, cd)
         x_w, _, p_w = nw.split(g.lnk_ext, l_ext, dd_l, ln_an, cs.second_derivatives(g.lnk_ext, ln_an, "natural"),
                                prec.nk_wiggle)
         p_w = p_w * jnp.exp(3.0 * x_w) * hc._ANORM
@@ -343,24 +341,38 @@ def hmcode_pk(c: HMcodeCosmo, k_nodes, lnpk_m, lnpk_cb, z, om_z, k=None, pk_lin=
               cb: bool = False, prec: HMcodePrecision = HMcodePrecision()):
     """HMcode P_nl [Mpc^3], shape (n_k, n_z), and the HMcodeState (fields (n_z,)) at redshifts z (n_z,).
 
-    k_nodes: CLASS's perturbation wavenumbers [1/Mpc] (numpy; static); lnpk_m, lnpk_cb: ln P_lin [Mpc^3] on
-    them, shape (n_z, n_nodes) (lnpk_cb ignored without massive neutrinos); om_z: Omega_m(z) (n_z,); k, pk_lin
-    (n_k,) / (n_k, n_z): the output wavenumbers and the linear P there (default: the nodes and
-    exp(lnpk)); version: '2015' (= '2016'), '2020', '2020_baryonic_feedback'."""
-    version = parse_version(version) if version not in ("2015", "2020", "2020_baryonic_feedback") else version
-    g = get_grids(k_nodes, prec)
+    k_nodes: CLASS's perturbation wavenumbers [1/Mpc] (numpy, host side); lnpk_m, lnpk_cb: ln P_lin [Mpc^3]
+    on them, shape (n_z, n_nodes) (lnpk_cb ignored without massive neutrinos); om_z: Omega_m(z) (n_z,); k,
+    pk_lin (n_k,) / (n_k, n_z): the output wavenumbers and the linear P there (default: the nodes and
+    exp(lnpk)); version: '2015' (= '2016'), '2020', '2020_baryonic_feedback' (or any string CLASS accepts).
+    One compiled program per (version, cb, prec, array shapes): the k list only changes values.
+    Differentiable (jacfwd / jvp) in every array argument and in the fields of ``c``."""
+    version = parse_version(version)
+    g = make_grid(k_nodes, prec)
+    n_nodes = len(k_nodes)
+    n_ext = g.k_ext.shape[0]
     z = jnp.atleast_1d(jnp.asarray(z, dtype=float))
     om_z = jnp.atleast_1d(jnp.asarray(om_z, dtype=float))
-    lnpk_m = jnp.atleast_2d(lnpk_m)
-    lnpk_cb = jnp.atleast_2d(lnpk_cb)
-    if k is None:
-        k = jnp.asarray(g.k_nodes)
-        pk_lin = jnp.exp(lnpk_cb if (cb and c.has_ncdm) else lnpk_m).T
+
+    def pad(a):
+        return jnp.pad(jnp.atleast_2d(jnp.asarray(a, dtype=float)), ((0, 0), (0, n_ext - n_nodes)), mode="edge")
+
+    lm, lcb = pad(lnpk_m), pad(lnpk_cb)
+    default_k = k is None
+    if default_k:
+        k = g.k_ext
+        pk_lin = jnp.exp(lcb if (cb and c.has_ncdm) else lm).T
     k = jnp.asarray(k, dtype=float)
+    pk_lin = jnp.asarray(pk_lin, dtype=float).reshape(k.shape[0], z.shape[0])
+    p, st = _hmcode_jit(prec, version, cb, g, c, lm, lcb, z, om_z, k, pk_lin)
+    return (p[:n_nodes] if default_k else p), st
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1, 2))
+def _hmcode_jit(prec, version: str, cb: bool, g, c, lnpk_m, lnpk_cb, z, om_z, k, pk_lin):
     tables = hg.growth_tables(c.as_dict(), prec.growth)
 
     def one(lm, lcb, zz, oz, pl):
-        return hmcode_at_z(g, c, tables, lm, lcb, zz, oz, k, pl, version, cb)
+        return hmcode_at_z(g, prec, c, tables, lm, lcb, zz, oz, k, pl, version, cb)
 
-    p, st = jax.vmap(one, in_axes=(0, 0, 0, 0, 1), out_axes=(1, 0))(lnpk_m, lnpk_cb, z, om_z, pk_lin)
-    return p, st
+    return jax.vmap(one, in_axes=(0, 0, 0, 0, 1), out_axes=(1, 0))(lnpk_m, lnpk_cb, z, om_z, pk_lin)

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import math
 
+import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -45,23 +47,29 @@ def rho_crit_msun_mpc3(h):
 
 
 # ------------------------------------------------------------------------------------------ k grids
-def extended_k(k_nodes, max_k_extra: float = 1e6, k_per_decade: float = 10.0) -> np.ndarray:
+def extended_k(k_nodes, max_k_extra: float = 1e6, k_per_decade: float = 10.0, n_max: int | None = None):
     """CLASS's HMcode wavenumbers (fourier_get_k_list) [1/Mpc]: the perturbation nodes k_nodes (numpy,
-    increasing), then k_last 10^(j / k_per_decade_for_pk), j = 1 .. until >= hmcode_max_k_extra."""
+    increasing), then k_last 10^(j / k_per_decade_for_pk), j = 1 .. until >= hmcode_max_k_extra.  Returns
+    (k (n_max,), n_valid): with n_max, the progression continues past CLASS's last point (padding; it only
+    moves the natural spline's far end condition, beyond every integration range)."""
     k_nodes = np.asarray(k_nodes, dtype=float)
     k_last = k_nodes[-1]
     j, k = 0, 0.0
     while k < max_k_extra and j < _MAX_NUM_EXTRAPOLATION:
         j += 1
         k = k_last * 10.0 ** (j / k_per_decade)
-    ext = k_last * 10.0 ** (np.arange(1, j + 1) / k_per_decade)
-    return np.concatenate([k_nodes, ext])
+    n_valid = len(k_nodes) + j
+    n_max = n_valid if n_max is None else n_max
+    if n_valid > n_max:
+        raise ValueError(f"HMcode extended k grid needs {n_valid} points > n_ext_max = {n_max}")
+    ext = k_last * 10.0 ** (np.arange(1, n_max - len(k_nodes) + 1) / k_per_decade)
+    return np.concatenate([k_nodes, ext]), n_valid
 
 
-def extrapolate_lnpk(k_ext, n_nodes: int, lnpk, n_s, alpha_s, k_pivot):
-    """ln P [Mpc^3] on the extended grid k_ext (numpy, (n_ext,)) from ln P on its first n_nodes points
-    (lnpk (n_nodes,)): fourier_get_source ``extrap_max_scaled`` with the primordial P_R(k) = A_s
-    (k/k_pivot)^(n_s - 1 + alpha_s ln(k/k_pivot) / 2) (A_s cancels)."""
+def extrapolate_lnpk(k_ext, n_nodes, lnpk, n_s, alpha_s, k_pivot):
+    """ln P [Mpc^3] on the extended grid k_ext (n_ext,) from ln P on its first n_nodes points (lnpk
+    (n_ext,), entries from n_nodes on ignored; n_nodes may be traced): fourier_get_source
+    ``extrap_max_scaled`` with P_R(k) = A_s (k/k_pivot)^(n_s - 1 + alpha_s ln(k/k_pivot) / 2) (A_s cancels)."""
     k_ext = jnp.asarray(k_ext)
     lnk = jnp.log(k_ext)
     lnk_max, lnk_prev = lnk[n_nodes - 1], lnk[n_nodes - 2]
@@ -71,36 +79,65 @@ def extrapolate_lnpk(k_ext, n_nodes: int, lnpk, n_s, alpha_s, k_pivot):
         return (n_s - 1.0) * x + 0.5 * alpha_s * x * x
 
     # |S| at the last two nodes (the sign cancels in the extrapolation formula)
-    s_max = jnp.exp(0.5 * (lnpk[n_nodes - 1] + 3.0 * lnk_max - ln_pr(lnk_max)))
-    s_prev = jnp.exp(0.5 * (lnpk[n_nodes - 2] + 3.0 * lnk_prev - ln_pr(lnk_prev)))
+    l_max, l_prev = lnpk[n_nodes - 1], lnpk[n_nodes - 2]
+    s_max = jnp.exp(0.5 * (l_max + 3.0 * lnk_max - ln_pr(lnk_max)))
+    s_prev = jnp.exp(0.5 * (l_prev + 3.0 * lnk_prev - ln_pr(lnk_prev)))
     big_l = (s_prev * lnk_max - s_max * lnk_prev) / (s_max - s_prev)
-    lk = lnk[n_nodes:]
-    s = s_max * ((big_l + lk) / (big_l + lnk_max))
-    ln_ext = 2.0 * jnp.log(jnp.abs(s)) + ln_pr(lk) - 3.0 * lk + (lnpk[n_nodes - 1] - 2.0 * jnp.log(s_max)
-                                                                 - ln_pr(lnk_max) + 3.0 * lnk_max)
-    return jnp.concatenate([lnpk, ln_ext])
+    s = s_max * ((big_l + lnk) / (big_l + lnk_max))
+    ln_ext = 2.0 * jnp.log(jnp.abs(s) / s_max) + ln_pr(lnk) - ln_pr(lnk_max) - 3.0 * (lnk - lnk_max) + l_max
+    return jnp.where(jnp.arange(k_ext.shape[0]) < n_nodes, lnpk, ln_ext)
 
 
-class SigmaGrid:
-    """fourier_sigmas' quadrature for one extended k grid (numpy, static): points k_i, t_i = 1/(1+k_i), the
-    last point's k shrunk by 0.9999999 (CLASS: "to prevent rounding error"), and the spline-integral
-    weights in t (sigma, sigma') and in k (sigma_disp), in CLASS's array order (reversed: t increasing)."""
+def spline_integral_weights_np(x, mode: str = "est_deriv") -> np.ndarray:
+    """Host (numpy/scipy) weights w with sum_i w_i y_i = the integral over [x_0, x_n-1] of CLASS's cubic spline
+    through (x_i, y_i), x increasing (the integral is linear in y: the spline of each unit vector; the
+    estimated end slopes of array_spline are linear in y too).  Same numbers as
+    `class_splines.integral_weights` without a JAX compile per size."""
+    from scipy.interpolate import CubicSpline
 
-    def __init__(self, k_ext, k_per_decade: float = 80.0):
+    x = np.asarray(x, dtype=float)
+    eye = np.eye(len(x))
+    if mode == "natural":
+        s = CubicSpline(x, eye, bc_type="natural", axis=0)
+    else:
+        d1, d2 = x[1] - x[0], x[2] - x[0]
+        dy_first = (d2 * d2 * (eye[1] - eye[0]) - d1 * d1 * (eye[2] - eye[0])) / (d2 * d1 * (x[2] - x[1]))
+        e3, e2 = x[-3] - x[-1], x[-2] - x[-1]
+        dy_last = (e3 * e3 * (eye[-2] - eye[-1]) - e2 * e2 * (eye[-3] - eye[-1])) / (e3 * e2 * (x[-3] - x[-2]))
+        s = CubicSpline(x, eye, bc_type=((1, dy_first), (1, dy_last)), axis=0)
+    return s.integrate(x[0], x[-1])
+
+
+class SigmaGrid(eqx.Module):
+    """fourier_sigmas' quadrature for one extended k grid, padded to a static length: points k_i = k_0
+    10^(i / k_per_decade), i < n = int(log10(k_ext_last / k_0) k_per_decade) + 1 (then zero weights),
+    t_i = 1/(1+k_i), the last point's k shrunk by 0.9999999 (CLASS: "to prevent rounding error"), and the
+    spline-integral weights in t (sigma, sigma') and in k (sigma_disp; CLASS's array runs in decreasing k,
+    hence the sign)."""
+
+    k: jax.Array  # k used in k^3 and x = k R (last valid point shrunk)
+    k_interp: jax.Array  # k where P is interpolated
+    t: jax.Array
+    w_t: jax.Array
+    w_k: jax.Array
+
+    @staticmethod
+    def build(k_ext, n_valid_ext: int, k_per_decade: float, n_max: int) -> "SigmaGrid":
         k_ext = np.asarray(k_ext, dtype=float)
-        n = int(math.log(k_ext[-1] / k_ext[0]) / math.log(10.0) * k_per_decade) + 1
-        i = np.arange(n)
-        k = k_ext[0] * 10.0 ** (i / k_per_decade)
-        self.n = n
-        self.k_interp = k  # where P is interpolated (ln k), before the last-point shrink
-        self.t = 1.0 / (1.0 + k)
+        k0, k_end = k_ext[0], k_ext[n_valid_ext - 1]
+        n = int(math.log(k_end / k0) / math.log(10.0) * k_per_decade) + 1
+        if n > n_max:
+            raise ValueError(f"HMcode sigma grid needs {n} points > n_sigma_max = {n_max}")
+        k = k0 * 10.0 ** (np.arange(n_max) / k_per_decade)
+        t = 1.0 / (1.0 + k)
         kk = k.copy()
-        kk[-1] *= 0.9999999
-        self.k = kk  # k used in k^3 and x = k R
-        self.first_exact = True  # P(k_0) = exp(lnpk[0]) (no interpolation)
-        t_rev = self.t[::-1]
-        self.w_t = np.asarray(cs.integral_weights(jnp.asarray(t_rev), "est_deriv"))[::-1]
-        self.w_k = np.asarray(cs.integral_weights(jnp.asarray(kk[::-1]), "est_deriv"))[::-1]
+        kk[n - 1] *= 0.9999999
+        w_t = np.zeros(n_max)
+        w_t[:n] = spline_integral_weights_np(t[:n][::-1])[::-1]
+        w_k = np.zeros(n_max)
+        w_k[:n] = -spline_integral_weights_np(kk[:n])
+        return SigmaGrid(k=jnp.asarray(kk), k_interp=jnp.asarray(k), t=jnp.asarray(t), w_t=jnp.asarray(w_t),
+                         w_k=jnp.asarray(w_k))
 
 
 def pk_on_sigma_grid(grid: SigmaGrid, lnk_ext, lnpk_ext, dd_lnpk):
@@ -125,21 +162,21 @@ def sigma2(grid: SigmaGrid, pk, r):
     pk on the grid (n,), r [Mpc] scalar."""
     w, _ = _tophat(grid.k * r)
     y = grid.k**3 * pk * w * w / (grid.t * (1.0 - grid.t))
-    return jnp.dot(grid.w_t, y) * _ANORM
+    return jnp.dot(grid.w_t, jnp.where(grid.w_t != 0.0, y, 0.0)) * _ANORM
 
 
 def sigma_prime(grid: SigmaGrid, pk, r):
     """out_sigma_prime: d sigma^2 / dR [1/Mpc] = int dk k^2 P 2 k W W' / (2 pi^2)."""
     w, wp = _tophat(grid.k * r)
     y = grid.k**3 * pk * 2.0 * grid.k * w * wp / (grid.t * (1.0 - grid.t))
-    return jnp.dot(grid.w_t, y) * _ANORM
+    return jnp.dot(grid.w_t, jnp.where(grid.w_t != 0.0, y, 0.0)) * _ANORM
 
 
 def sigma_disp(grid: SigmaGrid, pk, r):
     """out_sigma_disp: sqrt(int dk P W(kR)^2 / (6 pi^2)) [Mpc] (the k integral with k decreasing along
     CLASS's array, hence the sign of the integrand)."""
     w, _ = _tophat(grid.k * r)
-    return jnp.sqrt(jnp.dot(grid.w_k, -pk * w * w) * _ANORM / 3.0)
+    return jnp.sqrt(jnp.dot(grid.w_k, jnp.where(grid.w_k != 0.0, -pk * w * w, 0.0)) * _ANORM / 3.0)
 
 
 # ------------------------------------------------------------------------------------------ halo model
