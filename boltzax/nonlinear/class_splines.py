@@ -33,60 +33,45 @@ def _end_derivatives(x, y):
 
 def second_derivatives(x, y, mode: str = "est_deriv"):
     """Second derivatives ddy (same shape as y) of CLASS's cubic spline through (x_i, y_i) (array_spline).
-    x: (n,); y: (n, ...) (trailing axes are independent columns); mode: 'natural' or 'est_deriv'."""
+    x: (n,) increasing; y: (n, ...) (trailing axes are independent columns); mode: 'natural' or 'est_deriv'.
+
+    array_spline's sweep solves the tridiagonal system of the spline's continuity conditions,
+    h_{i-1} M_{i-1} + 2 (h_{i-1} + h_i) M_i + h_i M_{i+1} = 6 [(y_{i+1} - y_i) / h_i - (y_i - y_{i-1}) / h_{i-1}],
+    closed by M_0 = M_{n-1} = 0 (natural) or by the clamped-end rows 2 M_0 + M_1 = 6 / h_0 ((y_1 - y_0) / h_0 -
+    y'_0), M_{n-2} + 2 M_{n-1} = 6 / h_{n-2} (y'_{n-1} - (y_{n-1} - y_{n-2}) / h_{n-2}) with CLASS's estimated
+    end slopes (its u[0] = 3/h_0 (...), ddy[0] = -1/2 and qn = 1/2, un = 3/h (...) are these rows divided by
+    2 h); here the same system goes to LAPACK's tridiagonal solver (same numbers to rounding)."""
     x = jnp.asarray(x)
     y = jnp.asarray(y)
     n = x.shape[0]
-    bshape = (n,) + (1,) * (y.ndim - 1)
+    y2 = y.reshape(n, -1)
+    h = x[1:] - x[:-1]
+    slope = (y2[1:] - y2[:-1]) / h[:, None]
+    mid = 6.0 * (slope[1:] - slope[:-1])
+    one, zero = jnp.ones(1), jnp.zeros(1)
     if mode == "natural":
-        dd0 = jnp.zeros(y.shape[1:])
-        u0 = jnp.zeros(y.shape[1:])
-        qn, un = 0.0, jnp.zeros(y.shape[1:])
+        d = jnp.concatenate([one, 2.0 * (h[:-1] + h[1:]), one])
+        dl = jnp.concatenate([zero, h[:-1], zero])
+        du = jnp.concatenate([zero, h[1:], zero])
+        rhs = jnp.concatenate([jnp.zeros_like(y2[:1]), mid, jnp.zeros_like(y2[:1])])
     elif mode == "est_deriv":
-        dy_first, dy_last = _end_derivatives(x.reshape(bshape), y)
-        dd0 = -0.5 * jnp.ones(y.shape[1:])
-        u0 = 3.0 / (x[1] - x[0]) * ((y[1] - y[0]) / (x[1] - x[0]) - dy_first)
-        qn = 0.5
-        un = 3.0 / (x[-1] - x[-2]) * (dy_last - (y[-1] - y[-2]) / (x[-1] - x[-2]))
+        dy_first, dy_last = _end_derivatives(x[:, None], y2)
+        d = jnp.concatenate([2.0 * one, 2.0 * (h[:-1] + h[1:]), 2.0 * one])
+        dl = jnp.concatenate([zero, h[:-1], one])
+        du = jnp.concatenate([one, h[1:], zero])
+        r0 = 6.0 / h[0] * (slope[0] - dy_first)
+        rn = 6.0 / h[-1] * (dy_last - slope[-1])
+        rhs = jnp.concatenate([r0[None], mid, rn[None]])
     else:
         raise ValueError(f"spline mode {mode!r}: 'natural' or 'est_deriv'")
-
-    # forward sweep, i = 1 .. n-2
-    sig = (x[1:-1] - x[:-2]) / (x[2:] - x[:-2])
-    slope = (y[2:] - y[1:-1]) / (x[2:] - x[1:-1]).reshape((n - 2,) + bshape[1:]) \
-        - (y[1:-1] - y[:-2]) / (x[1:-1] - x[:-2]).reshape((n - 2,) + bshape[1:])
-    span = (x[2:] - x[:-2])
-
-    def fwd(carry, inp):
-        dd_prev, u_prev = carry
-        s, sl, sp = inp
-        p = s * dd_prev + 2.0
-        dd = (s - 1.0) / p
-        u = (6.0 * sl / sp - s * u_prev) / p
-        return (dd, u), (dd, u)
-
-    _, (dd_mid, u_mid) = jax.lax.scan(fwd, (dd0, u0), (sig, slope, span))
-    dd_last = (un - qn * u_mid[-1]) / (qn * dd_mid[-1] + 1.0)
-    dd_all = jnp.concatenate([dd0[None], dd_mid])  # (n-1, ...) coefficients
-    u_all = jnp.concatenate([u0[None], u_mid])
-
-    def bwd(dd_next, inp):
-        dd_k, u_k = inp
-        v = dd_k * dd_next + u_k
-        return v, v
-
-    _, out = jax.lax.scan(bwd, dd_last, (dd_all, u_all), reverse=True)
-    return jnp.concatenate([out, dd_last[None]])
+    return jax.lax.linalg.tridiagonal_solve(dl, d, du, rhs).reshape(y.shape)
 
 
 def _locate(x, xv):
-    """Index inf with x[inf] <= xv <= x[inf+1] (clipped to the table), for increasing or decreasing x."""
-    n = x.shape[0]
-    inc = x[-1] > x[0]
-    i_inc = jnp.searchsorted(x, xv, side="right") - 1
-    i_dec = n - 1 - jnp.searchsorted(x[::-1], xv, side="left")
-    i = jnp.where(inc, i_inc, i_dec)
-    return jnp.clip(i, 0, n - 2)
+    """Index inf with x[inf] <= xv <= x[inf+1] (clipped to the table), x increasing (array_spline_hunt's
+    bracket; 'compare_all' search: no loop in the compiled program)."""
+    i = jnp.searchsorted(x, xv, side="right", method="compare_all") - 1
+    return jnp.clip(i, 0, x.shape[0] - 2)
 
 
 def evaluate(x, y, ddy, xv):
