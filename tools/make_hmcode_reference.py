@@ -3,8 +3,8 @@
 Usage: ``python tools/make_hmcode_reference.py [--only NAME ...]``.
 
 For each reference cosmology (``tools/make_reference.py``'s 17), classy runs with ``output = mPk``,
-``P_k_max_1/Mpc = 20`` (HMcode needs k_nl inside the perturbation grid: with 5 /Mpc it stops at z ~ 2.9), ``z_max_pk = 3`` (with k_max = 20 /Mpc CLASS computes HMcode only up to z ~ 4.2-4.4, and classy refuses the node array once its first node, z ~ 5 for z_max_pk = 4, lies beyond), ``non_linear = hmcode`` and, for each stored run, the file keeps
-CLASS's own arrays at CLASS's time nodes nearest to z = 0, 0.5, 1, 2, 3 (``get_pk_and_k_and_z`` returns
+``P_k_max_1/Mpc = 20`` (HMcode needs k_nl inside the perturbation grid: with 5 /Mpc it stops at z ~ 2.9), ``z_max_pk = 2`` (with k_max = 20 /Mpc CLASS computes HMcode only up to z ~ 3.5-4.4, and classy refuses the node array once its first node lies beyond), ``non_linear = hmcode`` and, for each stored run, the file keeps
+CLASS's own arrays at CLASS's time nodes nearest to z = 0, 0.5, 1, 2 (``get_pk_and_k_and_z`` returns
 P at the nodes, no interpolation), so a stage-alone comparison (CLASS's linear P in, boltzax's HMcode out)
 sees CLASS's computation only:
 
@@ -16,6 +16,8 @@ sees CLASS's computation only:
   ``hmcode_tol_sigma = 1e-10``: CLASS's default bisection tolerance 1e-6 on sigma(R_nl) leaves ~1e-3 noise in
   P_nl, see NOTES-hmcode.md), and at fid and lcdm_5 ``2020bf_tight`` (2020_baryonic_feedback,
   log10T_heat_hmcode = 8.0) and ``2016c_tight`` (c_min = 2.5, eta_0 from CLASS's relation);
+* ``high/...``: the same for 2016_tight and 2020_tight at z ~ 3, 4, 5 (P_k_max_1/Mpc = 60, z_max_pk = 5) at
+  fid, lcdm_1, w0wa_2 (report only);
 * ``meta/input_<run>``: the exact CLASS input (JSON).  The linear P is the same in every run (checked).
 """
 
@@ -31,7 +33,9 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 OUT = os.path.join(HERE, "..", "tests", "reference", "hmcode")
-Z_TARGETS = np.array([0.0, 0.5, 1.0, 2.0, 3.0])
+Z_TARGETS = np.array([0.0, 0.5, 1.0, 2.0])
+Z_HIGH = np.array([3.0, 4.0, 5.0])
+HIGH_MODELS = ("fid", "lcdm_1", "w0wa_2")
 TIGHT = {"hmcode_tol_sigma": 1e-10}
 RUNS = {"2016": {"hmcode_version": "2016"}, "2020": {"hmcode_version": "2020"},
         "2016_tight": {"hmcode_version": "2016", **TIGHT}, "2020_tight": {"hmcode_version": "2020", **TIGHT}}
@@ -53,15 +57,19 @@ def _cosmo_numbers(c) -> dict:
     return {k: float(v() if callable(v) else v) for k, v in out.items()}
 
 
-def make_one(name: str, base: dict) -> dict:
+def make_one(name: str, base: dict, high: bool = False) -> dict:
     from classy import Class
 
     base = {k: v for k, v in base.items() if k not in ("r", "modes", "n_t")}
     arrays: dict[str, np.ndarray] = {}
-    runs = dict(RUNS, **(EXTRA_RUNS if name in EXTRA_MODELS else {}))
+    runs = dict(RUNS, **(EXTRA_RUNS if name in EXTRA_MODELS and not high else {}))
+    if high:
+        runs = {r: runs[r] for r in ("2016_tight", "2020_tight")}
+    targets = Z_HIGH if high else Z_TARGETS
     lin_ref = None
     for run, extra in runs.items():
-        inp = {**base, "output": "mPk", "P_k_max_1/Mpc": 20.0, "z_max_pk": 3.0, "non_linear": "hmcode", **extra}
+        sampling = {"P_k_max_1/Mpc": 60.0, "z_max_pk": 5.0} if high else {"P_k_max_1/Mpc": 20.0, "z_max_pk": 2.0}
+        inp = {**base, "output": "mPk", **sampling, "non_linear": "hmcode", **extra}
         c = Class()
         c.set(inp)
         c.compute()
@@ -69,7 +77,7 @@ def make_one(name: str, base: dict) -> dict:
         pkcb_l, _, _ = c.get_pk_and_k_and_z(nonlinear=False, only_clustering_species=True)
         pk_nl, _, _ = c.get_pk_and_k_and_z(nonlinear=True)
         pkcb_nl, _, _ = c.get_pk_and_k_and_z(nonlinear=True, only_clustering_species=True)
-        rows = np.array([int(np.argmin(np.abs(z - zt))) for zt in Z_TARGETS])
+        rows = np.array([int(np.argmin(np.abs(z - zt))) for zt in targets])
         if lin_ref is None:
             lin_ref = pk_l[:, rows]
             arrays["k"] = k
@@ -100,6 +108,11 @@ def main(argv=None) -> int:
         if a.only and name not in a.only:
             continue
         arrays = make_one(name, base)
+        if name in HIGH_MODELS:
+            try:
+                arrays.update({f"high/{k}": v for k, v in make_one(name, base, high=True).items()})
+            except Exception as e:  # CLASS cannot reach k_nl at the highest node
+                print(name, "high-z run failed:", str(e).strip().splitlines()[-1][:200])
         np.savez_compressed(os.path.join(OUT, f"{name}.npz"), **arrays)
         print(name, "z nodes", np.round(arrays["z"], 4), "n_k", len(arrays["k"]), flush=True)
     return 0
