@@ -64,3 +64,39 @@ def spline_lnk(nodes, p_nodes, k):
 
     s = CubicSpline(np.log(nodes), np.log(p_nodes), bc_type="natural", axis=0)
     return np.exp(s(np.log(np.clip(k, nodes[0], nodes[-1]))))
+
+
+def analytic_nowiggle(res, k):
+    """classy pk_analytic_nw(k) [Mpc^3]: CLASS's Eisenstein & Hu no-wiggle spectrum (hmcode_eisenstein_hu)."""
+    from ..nonlinear.hmcode_nowiggle import analytic_lnpk
+    from ..params import HMcodeOptions
+
+    c = hmcode_cosmo(res, HMcodeOptions()).as_dict()
+    return np.exp(np.asarray(analytic_lnpk(np.asarray(k, dtype=float), c)))
+
+
+def numerical_nowiggle(res, lp, z: float, nodes, nk_wiggle: int = 512):
+    """ln P_nw on the extended k grid (hmcode_wnw_split at redshift z): inside CLASS's de-wiggling range
+    (5e-3 < k < 5 /Mpc, exclusive) the natural spline of ln P_nw in ln k (from `hmcode_nowiggle.split`), the
+    linear ln P_m elsewhere.  Returns (k_ext, ln P_nw)."""
+    import jax.numpy as jnp
+
+    from ..nonlinear import class_splines as cs
+    from ..nonlinear import hmcode_common as hc
+    from ..nonlinear import hmcode_nowiggle as nw
+    from ..nonlinear.halofit import linear_at
+    from ..params import HMcodeOptions
+
+    p = res.params
+    k_ext, _ = hc.extended_k(nodes)
+    lnk = np.log(k_ext)
+    lm = jnp.log(linear_at(lp, nodes, [z], cb=False)[:, 0])
+    l_ext = hc.extrapolate_lnpk(k_ext, len(nodes), jnp.pad(lm, (0, len(k_ext) - len(nodes))), p.n_s, p.alpha_s,
+                                p.k_pivot)
+    ln_an = nw.analytic_lnpk(jnp.asarray(k_ext), hmcode_cosmo(res, HMcodeOptions()).as_dict())
+    x, p_nw, _ = nw.split(lnk, l_ext, cs.second_derivatives(lnk, l_ext, "natural"), ln_an,
+                          cs.second_derivatives(lnk, ln_an, "natural"), nk_wiggle)
+    ln_nw = jnp.log(p_nw)
+    inside = (lnk > x[0]) & (lnk < x[-1])
+    val = cs.evaluate(x, ln_nw, cs.second_derivatives(x, ln_nw, "natural"), jnp.asarray(lnk))
+    return k_ext, np.asarray(jnp.where(inside, val, l_ext))
