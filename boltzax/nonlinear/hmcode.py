@@ -169,15 +169,15 @@ def make_grid(k_nodes, prec: "HMcodePrecision") -> HMcodeGrid:
 @functools.lru_cache(maxsize=None)
 def _root_fn(prec):
     """sigma_cb(R) = delta_c solved as CLASS (bisection in R), then Newton; custom JVP by the
-    implicit-function theorem.  Inputs (sigma grid, P_cb on it, delta_c, r1, r2, r_start); the grid and
-    the bracket carry no derivative."""
+    implicit-function theorem.  Inputs (sigma grid, P_cb on it, delta_c, r1, r2, r_start, tolerance, Newton
+    on/off (traced: one compiled program for CLASS's default and tight tolerances)); the grid, the bracket
+    and the switches carry no derivative."""
 
     def F(sg, pk, dc, r):
         return jnp.sqrt(hc.sigma2(sg, pk, r)) - dc
 
     @jax.custom_jvp
-    def root(sg, pk, dc, r1, r2, r0):
-        tol = prec.tol_sigma
+    def root(sg, pk, dc, r1, r2, r0, tol, newton):
 
         def cond(c):
             return (jnp.abs(c[3]) > tol) & (c[4] <= prec.max_iterations)
@@ -190,10 +190,11 @@ def _root_fn(prec):
             return r1, r2, (r1 + r2) / 2.0, diff, it + 1
 
         _, _, r, _, it = jax.lax.while_loop(cond, body, (r1, r2, r0, jnp.asarray(jnp.inf), jnp.asarray(0)))
+        r_bis = r
         for _ in range(prec.newton_steps):
             f, dfdr = jax.value_and_grad(F, argnums=3)(sg, pk, dc, r)
             r = r - f / dfdr
-        return r, it.astype(float)
+        return jnp.where(newton > 0, r, r_bis), it.astype(float)
 
     @root.defjvp
     def root_jvp(primals, tangents):
@@ -219,7 +220,7 @@ def _sigma_table(g: HMcodeGrid, prec, c: HMcodeCosmo, lpk_ext):
     return r, s, cs.second_derivatives(r, s, "est_deriv")
 
 
-def hmcode_at_z(g: HMcodeGrid, prec: HMcodePrecision, c: HMcodeCosmo, tables: hg.GrowthTables, lnpk_m, lnpk_cb, z, om_z, k, pk_lin,
+def hmcode_at_z(g: HMcodeGrid, prec: HMcodePrecision, dyn, c: HMcodeCosmo, tables: hg.GrowthTables, lnpk_m, lnpk_cb, z, om_z, k, pk_lin,
                 version: str, cb: bool):
     """P_nl [Mpc^3] at wavenumbers k [1/Mpc] (n,) with linear P pk_lin there, and the HMcodeState, at one
     redshift z.  lnpk_m, lnpk_cb: ln P [Mpc^3] on the grid (the first g.n_nodes entries are used; lnpk_cb =
@@ -275,8 +276,8 @@ def hmcode_at_z(g: HMcodeGrid, prec: HMcodePrecision, c: HMcodeCosmo, tables: hg
     i_nl = jnp.clip(jnp.searchsorted(nu, 1.0, side="right") - 1, 1, n - 3)
     r0 = (1.0 - nu[i_nl]) / (nu[i_nl + 1] - nu[i_nl]) * (r_real[i_nl + 1] - r_real[i_nl]) + r_real[i_nl]
     r_start = jnp.where(computable, r0, r_real[n // 2])
-    r_nl, it = _root_fn(prec)(g.sigma, p_cb, jnp.where(computable, dc, sig[n // 2]), r_real[i_nl - 1], r_real[i_nl + 2],
-                           r_start)
+    r_nl, it = _root_fn(prec)(g.sigma, p_cb, jnp.where(computable, dc, sig[n // 2]), r_real[i_nl - 1],
+                              r_real[i_nl + 2], r_start, dyn[0], dyn[1])
     sigma_nl = jnp.sqrt(hc.sigma2(g.sigma, p_cb, r_nl))
     k_nl = 1.0 / r_nl
     computable = computable & (k_nl <= g.k_ext[g.n_nodes - 1])
@@ -364,15 +365,18 @@ def hmcode_pk(c: HMcodeCosmo, k_nodes, lnpk_m, lnpk_cb, z, om_z, k=None, pk_lin=
         pk_lin = jnp.exp(lcb if (cb and c.has_ncdm) else lm).T
     k = jnp.asarray(k, dtype=float)
     pk_lin = jnp.asarray(pk_lin, dtype=float).reshape(k.shape[0], z.shape[0])
-    p, st = _hmcode_jit(prec, version, cb, g, c, lm, lcb, z, om_z, k, pk_lin)
+    # the bisection tolerance and the Newton switch are traced (prec keeps only static choices)
+    dyn = jnp.array([prec.tol_sigma, float(prec.newton_steps > 0)])
+    static = dataclasses.replace(prec, tol_sigma=1e-6, newton_steps=max(prec.newton_steps, 2))
+    p, st = _hmcode_jit(static, version, cb, g, c, dyn, lm, lcb, z, om_z, k, pk_lin)
     return (p[:n_nodes] if default_k else p), st
 
 
 @functools.partial(jax.jit, static_argnums=(0, 1, 2))
-def _hmcode_jit(prec, version: str, cb: bool, g, c, lnpk_m, lnpk_cb, z, om_z, k, pk_lin):
+def _hmcode_jit(prec, version: str, cb: bool, g, c, dyn, lnpk_m, lnpk_cb, z, om_z, k, pk_lin):
     tables = hg.growth_tables(c.as_dict(), prec.growth)
 
     def one(lm, lcb, zz, oz, pl):
-        return hmcode_at_z(g, prec, c, tables, lm, lcb, zz, oz, k, pl, version, cb)
+        return hmcode_at_z(g, prec, dyn, c, tables, lm, lcb, zz, oz, k, pl, version, cb)
 
     return jax.vmap(one, in_axes=(0, 0, 0, 0, 1), out_axes=(1, 0))(lnpk_m, lnpk_cb, z, om_z, pk_lin)
