@@ -3,7 +3,9 @@
 Usage: ``python tools/make_hmcode_reference.py [--only NAME ...]``.
 
 For each reference cosmology (``tools/make_reference.py``'s 17), classy runs with ``output = mPk``,
-``P_k_max_1/Mpc = 20`` (HMcode needs k_nl inside the perturbation grid: with 5 /Mpc it stops at z ~ 2.9), ``z_max_pk = 2`` (with k_max = 20 /Mpc CLASS computes HMcode only up to z ~ 3.5-4.4, and classy refuses the node array once its first node lies beyond), ``non_linear = hmcode`` and, for each stored run, the file keeps
+``P_k_max_1/Mpc = 20`` (HMcode needs k_nl inside the perturbation grid: with 5 /Mpc it stops at z ~ 2.9),
+``z_max_pk = 2`` (with k_max = 20 /Mpc CLASS computes HMcode only up to z ~ 3.5-4.4, and classy refuses the
+node array once its first node lies beyond), ``non_linear = hmcode`` and, for each stored run, the file keeps
 CLASS's own arrays at CLASS's time nodes nearest to z = 0, 0.5, 1, 2 (``get_pk_and_k_and_z`` returns
 P at the nodes, no interpolation), so a stage-alone comparison (CLASS's linear P in, boltzax's HMcode out)
 sees CLASS's computation only:

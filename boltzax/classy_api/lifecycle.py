@@ -122,7 +122,8 @@ class LifecycleMixin:
         if request.non_linear in ("halofit", "hmcode") and ("lCl" in request.output or request.lensing):
             # CLASS computes C_l^phiphi (and lenses) with the non-linear potential when non_linear is set; boltzax's
             # CMB uses the linear one, so refuse rather than return spectra CLASS would not give
-            raise NotImplementedOutputError(f"'non_linear' = {request.non_linear} with 'lCl' or 'lensing' (C_l^phiphi and lensing "
+            raise NotImplementedOutputError(f"'non_linear' = {request.non_linear} with 'lCl' or 'lensing' (C_l^phiphi "
+                                            "and lensing "
                                             "from the non-linear potential) is not implemented yet; boltzax's "
                                             "lensing uses the linear potential: drop 'non_linear' for the C_l")
         check_request(request)  # non linear = PT needs mPk (classy_pt)

@@ -126,7 +126,8 @@ class NonlinearMixin:
             if np.any(np.asarray(st.iterations) > 10000):
                 raise CosmoSevereError("HMcode: sigma(R) = delta_c not found within the maximum number of iterations")
             self._nl_cache["hm_nodes"] = nodes
-            self._nl_cache[("hm", zz, cb)] = (p[:, 0], float(np.asarray(st.k_nl)[0]), bool(np.asarray(st.computable)[0]))
+            self._nl_cache[("hm", zz, cb)] = (p[:, 0], float(np.asarray(st.k_nl)[0]),
+                                              bool(np.asarray(st.computable)[0]))
         rows = [self._nl_cache[("hm", float(x), cb)] for x in z]
         return (self._nl_cache["hm_nodes"], np.stack([r[0] for r in rows], axis=1), np.array([r[1] for r in rows]),
                 np.array([r[2] for r in rows]))

@@ -220,8 +220,8 @@ def _sigma_table(g: HMcodeGrid, prec, c: HMcodeCosmo, lpk_ext):
     return r, s, cs.second_derivatives(r, s, "est_deriv")
 
 
-def hmcode_at_z(g: HMcodeGrid, prec: HMcodePrecision, dyn, c: HMcodeCosmo, tables: hg.GrowthTables, lnpk_m, lnpk_cb, z, om_z, k, pk_lin,
-                version: str, cb: bool):
+def hmcode_at_z(g: HMcodeGrid, prec: HMcodePrecision, dyn, c: HMcodeCosmo, tables: hg.GrowthTables, lnpk_m,
+                lnpk_cb, z, om_z, k, pk_lin, version: str, cb: bool):
     """P_nl [Mpc^3] at wavenumbers k [1/Mpc] (n,) with linear P pk_lin there, and the HMcodeState, at one
     redshift z.  lnpk_m, lnpk_cb: ln P [Mpc^3] on the grid (the first g.n_nodes entries are used; lnpk_cb =
     lnpk_m without massive neutrinos); om_z: CLASS's background Omega_m(z); cb: the P_cb spectrum."""
