@@ -94,8 +94,8 @@ FEEDBACK_MODELS = {"emu_dmonly": (0.603, 3.13), "owls_dmonly": (0.64, 3.43), "ow
 
 class HMcodeCosmo(eqx.Module):
     """The background numbers HMcode reads (CLASS names; today's values; T_cmb [K], H0 [1/Mpc], k_pivot
-    [1/Mpc]) plus the 2015 baryon parameters eta_0, c_min and 2020's log10T_heat.  ``has_ncdm`` /
-    ``has_fld`` are CLASS's flags (static)."""
+    [1/Mpc]) plus the 2015 baryon parameters eta_0, c_min and 2020's log10T_heat.  ``has_ncdm`` is CLASS's
+    flag (static: it selects the arrays); ``has_fld`` is informative (the code tests Omega0_fld != 0)."""
 
     h: Any
     H0: Any
@@ -288,18 +288,14 @@ def hmcode_at_z(g: HMcodeGrid, prec: HMcodePrecision, dyn, c: HMcodeCosmo, table
     z_form = 1.0 / hg.a_of_growth(tables, g_form) - 1.0
     conc_shape = jnp.where(z_form < z, 1.0, (1.0 + z_form) / (1.0 + z))
     a_inf = 1.0 / (1.0 + prec.z_infinity)
+    has_fld = c.Omega0_fld != 0.0  # CLASS's has_fld (traced: one program with and without a fluid)
     if v2020:
         g_lcdm = hg.growint(cd, a, -1.0, 0.0)
-        if c.has_fld:
-            de_inf = hg.at_a(tables, a_inf)[3] / hg.growint(cd, a_inf, -1.0, 0.0)
-        else:
-            de_inf = 1.0
+        de_inf = jnp.where(has_fld, hg.at_a(tables, a_inf)[3] / hg.growint(cd, a_inf, -1.0, 0.0), 1.0)
         decorr = de_inf * g_lcdm / growth
     else:
-        if c.has_fld:
-            decorr = (hg.growint(cd, a_inf, c.w0, c.wa) / hg.growint(cd, a_inf, -1.0, 0.0)) ** 1.5
-        else:
-            decorr = 1.0
+        decorr = jnp.where(has_fld, (hg.growint(cd, a_inf, c.w0, c.wa) / hg.growint(cd, a_inf, -1.0, 0.0)) ** 1.5,
+                           1.0)
     conc_shape = jnp.where(z < prec.z_infinity, conc_shape * decorr, conc_shape)
 
     # wiggles (2020 family)
