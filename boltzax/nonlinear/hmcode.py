@@ -120,7 +120,7 @@ class HMcodeCosmo(eqx.Module):
     c_min: Any = 3.13
     log10T_heat: Any = 7.8
     has_ncdm: bool = eqx.field(static=True, default=False)
-    has_fld: bool = eqx.field(static=True, default=False)
+    has_fld: Any = False  # informative leaf (not static, so fluid and Lambda models share one program)
 
     def as_dict(self):
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
