@@ -254,7 +254,7 @@ CONDITIONAL: list[tuple[tuple[str, ...], object, str]] = [
     (("sd_detector_nu_min", "sd_detector_nu_max", "sd_detector_nu_delta", "sd_detector_bin_number",
       "sd_detector_delta_Ic", "sd_detector_file"), lambda c: "Sd" in c.output, "output contains Sd"),
     (("HMcode_version", "hmcode_version", "hmcode version", "eta_0", "c_min", "log10T_heat_hmcode",
-      "feedback model", "feedback_model", "z_infinity", "hmcode_min_k_max"),
+      "feedback model", "feedback_model", "z_infinity", "hmcode_min_k_max", "nk_wiggle", "extrapolation_method"),
      lambda c: c.non_linear == "hmcode", "non_linear = hmcode"),
     (("halofit_min_k_max",), lambda c: c.non_linear == "halofit", "non_linear = halofit"),
     (("early/late isw redshift", "early_late_isw_redshift", "temperature contributions",

@@ -69,6 +69,10 @@ _REQUEST_KEYS = {
     "z_pk", "z_max_pk", "non_linear", "non linear", "recombination", "reio_parametrization",
     "k_output_values", "IR resummation", "Bias tracers", "RSD", "AP", "Omfid", "cb", "PNG", "FFTLog mode", "Input Pk",
     "no-wiggle", "alpha_rs", "PT_k_max_h/Mpc",
+    # HMcode (non_linear = hmcode; CLASS input.c input_read_parameters_nonlinear) and the no-wiggle spectra
+    "hmcode_version", "HMcode_version", "hmcode version", "eta_0", "c_min", "feedback_model", "feedback model",
+    "log10T_heat_hmcode", "z_infinity", "nk_wiggle", "extrapolation_method", "hmcode_min_k_max",
+    "numerical_nowiggle", "analytic_nowiggle",
 }
 _PHYSICS_KEYS = {
     "h", "H0", "100*theta_s", "omega_b", "Omega_b", "omega_cdm", "Omega_cdm", "A_s", "ln10^{10}A_s",
@@ -190,6 +194,92 @@ class Request:
     class_precision: tuple = ()
     # ('sigma8' or 'S8', value) when the amplitude is given through sigma8 (boltzax.Class rescales A_s)
     amplitude_target: tuple = ()
+    hmcode: "HMcodeOptions | None" = None  # set when non_linear == "hmcode"
+    numerical_nowiggle: bool = False  # classy pk_numerical_nw (CLASS 'numerical_nowiggle')
+    analytic_nowiggle: bool = False  # classy pk_analytic_nw (CLASS 'analytic_nowiggle'; on with hmcode)
+
+
+@dataclasses.dataclass(frozen=True)
+class HMcodeOptions:
+    """CLASS's HMcode inputs (input.c, input_read_parameters_nonlinear; defaults input.c / fourier.h):
+    version '2015' (= 2016), '2020' or '2020_baryonic_feedback'; eta_0, c_min (2015: the emu_dmonly feedback
+    model's 0.603, 3.13 unless set); log10T_heat_hmcode (2020_baryonic_feedback); z_infinity (dark-energy
+    correction redshift); nk_wiggle (de-wiggling points); min_k_max (hmcode_min_k_max [1/Mpc])."""
+
+    version: str = "2020"
+    eta_0: float = 0.603
+    c_min: float = 3.13
+    log10T_heat: float = 7.8
+    z_infinity: float = 10.0
+    nk_wiggle: int = 512
+    min_k_max: float = 5.0
+
+
+_FEEDBACK = {"emu_dmonly": (0.603, 3.13), "owls_dmonly": (0.64, 3.43), "owls_ref": (0.68, 3.91),
+             "owls_agn": (0.76, 2.32), "owls_dblim": (0.70, 3.01)}  # hmcode.c hmcode_baryonic_feedback
+
+
+def _hmcode_options(p: dict) -> "HMcodeOptions":
+    """HMcodeOptions from CLASS inputs, with CLASS's rules and messages (input.c)."""
+    names = [n for n in ("hmcode_version", "HMcode_version", "hmcode version") if n in p]
+    version = "2020"
+    if names:
+        raw = str(p[names[0]])
+        if "15" in raw or "16" in raw:
+            version = "2015"
+        elif "20baryon" in raw or "20_baryon" in raw:
+            version = "2020_baryonic_feedback"
+        elif "20" in raw:
+            version = "2020"
+        else:
+            raise CosmoSevereError(f"You specified 'hmcode_version' = '{raw}'. It has to be one of "
+                                   "{'2015','2020','2020_baryonic_feedback'}.")
+    eta_0, c_min = _FEEDBACK["emu_dmonly"]
+    fb = [n for n in ("feedback_model", "feedback model") if n in p]
+    given = [n for n in ("eta_0", "c_min", *fb) if n in p]
+    if version != "2015" and given:
+        raise CosmoSevereError(f"Class did not read input parameter(s): {', '.join(given)} (CLASS reads them only "
+                               "with hmcode_version = 2015/2016)")
+    if "log10T_heat_hmcode" in p and version != "2020_baryonic_feedback":
+        raise CosmoSevereError("Class did not read input parameter(s): log10T_heat_hmcode (CLASS reads it only with "
+                               "hmcode_version = 2020_baryonic_feedback)")
+    if fb:
+        model = str(p[fb[0]])
+        for key, val in _FEEDBACK.items():  # CLASS: strstr, the last match wins
+            if key in model:
+                eta_0, c_min = val
+        if "eta_0" in p or "c_min" in p:
+            raise CosmoSevereError("In input file, you cannot enter both a baryonic feedback model and a choice of "
+                                   "baryonic feedback parameters, choose one of both methods")
+    if "eta_0" in p and "c_min" in p:
+        eta_0, c_min = _float("eta_0", p["eta_0"]), _float("c_min", p["c_min"])
+    elif "eta_0" in p:
+        eta_0 = _float("eta_0", p["eta_0"])
+        c_min = (0.98 - eta_0) / 0.12
+    elif "c_min" in p:
+        c_min = _float("c_min", p["c_min"])
+        eta_0 = 0.98 - 0.12 * c_min
+    ext = _int("extrapolation_method", p.get("extrapolation_method", 3))
+    if ext != 3:
+        raise NotImplementedOutputError(f"Parameter 'extrapolation_method' = {ext}: only CLASS's default 3 "
+                                        "(extrap_max_scaled) is implemented")
+    nk = _int("nk_wiggle", p.get("nk_wiggle", 512))
+    if nk < 3:
+        raise CosmoSevereError(f"Parameter 'nk_wiggle' = {nk}: needs at least 3 points")
+    return HMcodeOptions(version=version, eta_0=eta_0, c_min=c_min,
+                         log10T_heat=_float("log10T_heat_hmcode", p.get("log10T_heat_hmcode", 7.8)),
+                         z_infinity=_float("z_infinity", p.get("z_infinity", 10.0)), nk_wiggle=nk,
+                         min_k_max=max(5.0, _float("hmcode_min_k_max", p.get("hmcode_min_k_max", 5.0))))
+
+
+def _flag(name: str, value) -> bool:
+    """CLASS's class_read_flag: a string starting with y/Y/t/T is true, n/N/f/F false."""
+    s = str(value).strip()
+    if s[:1] in ("y", "Y", "t", "T"):
+        return True
+    if s[:1] in ("n", "N", "f", "F"):
+        return False
+    raise CosmoSevereError(f"Parameter '{name}' = '{value}': expected yes or no")
 
 
 def _float(name: str, value) -> float:
@@ -539,6 +629,14 @@ def _request(p: dict, precision: tuple = ()) -> Request:
         nl = "none"
     if nl not in ("none", "halofit", "hmcode", "pt"):
         raise CosmoSevereError(f"Parameter 'non_linear' = '{nl}': allowed none, halofit, hmcode, PT")
+    hmcode = _hmcode_options(p) if nl == "hmcode" else None
+    analytic_nw = _flag("analytic_nowiggle", p["analytic_nowiggle"]) if "analytic_nowiggle" in p else False
+    numerical_nw = False
+    if "numerical_nowiggle" in p:
+        if "mPk" not in output:  # input.c reads it only with the linear P(k)
+            raise CosmoSevereError("Class did not read input parameter(s): numerical_nowiggle (CLASS reads it only "
+                                   "when output contains mPk)")
+        numerical_nw = _flag("numerical_nowiggle", p["numerical_nowiggle"])
     modes = tuple(_output_list(p.get("modes", "s")))
     if not modes or any(m not in ("s", "v", "t") for m in modes):
         raise CosmoSevereError(f"Parameter 'modes' = {p.get('modes')!r}: CLASS allows s, v, t")
@@ -551,6 +649,7 @@ def _request(p: dict, precision: tuple = ()) -> Request:
         output=output, lensing=lensing, modes=modes,
         l_max_scalars=l_max["l_max_scalars"], l_max_tensors=l_max["l_max_tensors"],
         P_k_max=pkmax, z_pk=z_pk, z_max_pk=z_max_pk, non_linear=nl, pt=pt, class_precision=precision,
+        hmcode=hmcode, numerical_nowiggle=numerical_nw, analytic_nowiggle=analytic_nw or nl == "hmcode" or numerical_nw,
     )
 
 

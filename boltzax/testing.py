@@ -90,3 +90,30 @@ def error_table(errors: dict[str, dict[str, float]], target: dict[str, float] | 
     worst = {c: np.nanmax([errors[n].get(c, np.nan) for n in names]) for c in cols}
     lines.append("max".ljust(12) + "".join(f"{worst[c]:.2e} ".rjust(width) for c in cols))
     return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------ HMcode
+HMCODE_RUN_VERSIONS = {"2016": "2016", "2020": "2020", "2020bf": "2020_baryonic_feedback", "2016c": "2016"}
+
+
+def load_hmcode_reference(name: str) -> dict:
+    """``tests/reference/hmcode/<name>.npz`` (tools/make_hmcode_reference.py) as a dict."""
+    with np.load(os.path.join(REFERENCE_DIR, "hmcode", f"{name}.npz")) as d:
+        return {k: d[k] for k in d.files}
+
+
+def hmcode_reference_stage_inputs(ref: dict, run: str = "2020_tight", prefix: str = ""):
+    """(HMcodeCosmo, version, HMcodePrecision kwargs) of one stored CLASS HMcode run: CLASS's background
+    numbers, the run's hmcode_version / c_min / eta_0 / log10T_heat_hmcode and its hmcode_tol_sigma."""
+    from .nonlinear.hmcode import HMcodeCosmo
+
+    inp = json.loads(str(ref[f"{prefix}meta/input_{run}"]))
+    cz = {k[len(prefix) + 6:]: float(v) for k, v in ref.items() if k.startswith(prefix + "cosmo/")}
+    extra = {}
+    if "c_min" in inp or "eta_0" in inp:  # CLASS input.c: either one fixes the other
+        c_min = float(inp.get("c_min", (0.98 - float(inp.get("eta_0", 0.603))) / 0.12))
+        extra.update(c_min=c_min, eta_0=float(inp.get("eta_0", 0.98 - 0.12 * c_min)))
+    if "log10T_heat_hmcode" in inp:
+        extra["log10T_heat"] = float(inp["log10T_heat_hmcode"])
+    c = HMcodeCosmo(**cz, **extra, has_ncdm=cz["Omega0_ncdm_tot"] > 0, has_fld=cz["Omega0_fld"] != 0)
+    return c, str(inp["hmcode_version"]), {"tol_sigma": float(inp.get("hmcode_tol_sigma", 1e-6))}

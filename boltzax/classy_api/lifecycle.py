@@ -116,13 +116,14 @@ class LifecycleMixin:
                 f"{sorted(IMPLEMENTED_OUTPUTS)}"
             )
         _check_cmb_request(request)
-        check_nonlinear_request(request)  # hmcode: not implemented; halofit needs mPk (classy_api.nonlinear)
-        if request.non_linear not in ("none", "pt", "halofit"):
+        check_nonlinear_request(request)  # halofit and hmcode need mPk (classy_api.nonlinear)
+        if request.non_linear not in ("none", "pt", "halofit", "hmcode"):
             raise NotImplementedOutputError(f"Parameter 'non_linear' = '{request.non_linear}' not implemented yet")
-        if request.non_linear == "halofit" and ("lCl" in request.output or request.lensing):
+        if request.non_linear in ("halofit", "hmcode") and ("lCl" in request.output or request.lensing):
             # CLASS computes C_l^phiphi (and lenses) with the non-linear potential when non_linear is set; boltzax's
             # CMB uses the linear one, so refuse rather than return spectra CLASS would not give
-            raise NotImplementedOutputError("'non_linear' = halofit with 'lCl' or 'lensing' (C_l^phiphi and lensing "
+            raise NotImplementedOutputError(f"'non_linear' = {request.non_linear} with 'lCl' or 'lensing' (C_l^phiphi "
+                                            "and lensing "
                                             "from the non-linear potential) is not implemented yet; boltzax's "
                                             "lensing uses the linear potential: drop 'non_linear' for the C_l")
         check_request(request)  # non linear = PT needs mPk (classy_pt)

@@ -1,10 +1,13 @@
-"""classy's nonlinear-spectrum methods on `boltzax.Class` (``non_linear = halofit``).
+"""classy's nonlinear-spectrum methods on `boltzax.Class` (``non_linear = halofit`` or ``hmcode``).
 
 ``pk(k, z)``, ``pk_cb(k, z)``, ``get_pk(_cb)``, ``get_pk_all(..., nonlinear=True)``,
 ``get_pk_and_k_and_z(nonlinear=True)``, ``get_pk(_cb)_array(..., nonlinear=True)`` return HaloFit's P_nl
 (`boltzax.nonlinear.halofit`); ``pk_lin`` stays linear; ``nonlinear_scale(z, z_size)`` / ``nonlinear_scale_cb``
 return k_nl [1/Mpc] of P_m / P_cb; ``nonlinear_method`` is CLASS's enum (0 none, 1 halofit, 2 HMcode;
-include/fourier.h).  ``non_linear = hmcode`` raises `NotImplementedOutputError` at compute().
+include/fourier.h).  With ``non_linear = hmcode`` the same methods return HMcode's P_nl
+(`boltzax.nonlinear.hmcode`, glue in `classy_api.nonlinear_hmcode`: P_nl at CLASS's perturbation
+wavenumbers and the requested z, then CLASS's spline of ln P_nl in ln k), ``nonlinear_scale`` its
+k_nl = 1 / R_nl (sigma_cb(R_nl) = delta_c).
 
 As CLASS (perturbations.c), the linear spectrum behind HaloFit is solved up to the last wavenumber of
 CLASS's grid beyond max(P_k_max, nonlinear_min_k_max = 5 /Mpc) (`nonlinear.class_k_grid`).  HaloFit is
@@ -29,12 +32,10 @@ NONLINEAR_METHODS = {"none": 0, "halofit": 1, "hmcode": 2}
 
 
 def check_nonlinear_request(request) -> None:
-    """HMcode is not implemented; HaloFit needs the linear spectrum: 'output' must contain mPk."""
-    if request.non_linear == "hmcode":
-        raise NotImplementedOutputError("Parameter 'non_linear' = 'hmcode' not implemented yet (issue 15)")
-    if request.non_linear == "halofit" and "mPk" not in request.output:
-        raise CosmoSevereError("Parameter 'non_linear' = halofit needs the linear power spectrum: add 'mPk' to "
-                               "'output'")
+    """HaloFit and HMcode need the linear spectrum: 'output' must contain mPk."""
+    if request.non_linear in ("halofit", "hmcode") and "mPk" not in request.output:
+        raise CosmoSevereError(f"Parameter 'non_linear' = {request.non_linear} needs the linear power spectrum: add "
+                               "'mPk' to 'output'")
 
 
 @functools.lru_cache(maxsize=None)
@@ -59,17 +60,25 @@ class NonlinearMixin:
     # ---------------------------------------------------------------- set-up
     def _nl_on(self) -> bool:
         req = getattr(self, "_request", None)
-        return req is not None and req.non_linear == "halofit"
+        return req is not None and req.non_linear in ("halofit", "hmcode")
+
+    def _hm_on(self) -> bool:
+        req = getattr(self, "_request", None)
+        return req is not None and req.non_linear == "hmcode"
 
     def _nl_linear_k_max(self, res, request) -> float:
-        """k_max [1/Mpc] of the linear solve: P_k_max, or CLASS's k_last (>= 5 /Mpc) with HaloFit."""
-        if request.non_linear != "halofit":
+        """k_max [1/Mpc] of the linear solve: P_k_max, or CLASS's k_last (>= nonlinear_min_k_max = 5 /Mpc,
+        hmcode_min_k_max with HMcode) with HaloFit or HMcode."""
+        if request.non_linear not in ("halofit", "hmcode"):
             return request.P_k_max
         import jax
 
         from ..nonlinear.halofit import HalofitPrecision, class_k_range
 
-        _, k_last = jax.jit(class_k_range, static_argnums=2)(res, request.P_k_max, HalofitPrecision())
+        k_max = request.P_k_max
+        if request.non_linear == "hmcode":
+            k_max = max(k_max, request.hmcode.min_k_max)
+        _, k_last = jax.jit(class_k_range, static_argnums=2)(res, k_max, HalofitPrecision())
         return float(k_last) * (1.0 + 1e-12)
 
     def _nl_reset(self) -> None:
@@ -103,8 +112,33 @@ class NonlinearMixin:
         rows = [self._nl_cache[(float(x), cb)] for x in z]
         return jax.tree_util.tree_map(lambda *v: np.stack(v), *rows)
 
+    def _hm_nodes(self, z, cb: bool):
+        """HMcode (k_nodes, P_nl (n_nodes, len(z)), k_nl (len(z),), computable) at z (1-d), cached per (z, cb)."""
+        from .nonlinear_hmcode import hmcode_nodes
+
+        if self._nl_cache is None:
+            self._nl_cache = {}
+        z = np.atleast_1d(np.asarray(z, dtype=float))
+        req = self._request
+        nodes = self._nl_cache.get("hm_nodes")
+        for zz in sorted({float(x) for x in z if ("hm", float(x), cb) not in self._nl_cache}):
+            nodes, p, st = hmcode_nodes(self._r(), self._lp(), req.hmcode, [zz], req.P_k_max, cb, nodes)
+            if np.any(np.asarray(st.iterations) > 10000):
+                raise CosmoSevereError("HMcode: sigma(R) = delta_c not found within the maximum number of iterations")
+            self._nl_cache["hm_nodes"] = nodes
+            self._nl_cache[("hm", zz, cb)] = (p[:, 0], float(np.asarray(st.k_nl)[0]),
+                                              bool(np.asarray(st.computable)[0]))
+        rows = [self._nl_cache[("hm", float(x), cb)] for x in z]
+        return (self._nl_cache["hm_nodes"], np.stack([r[0] for r in rows], axis=1), np.array([r[1] for r in rows]),
+                np.array([r[2] for r in rows]))
+
     def _nl_power(self, k, z, cb: bool) -> np.ndarray:
-        """HaloFit P (len(k), len(z)) [Mpc^3] at k [1/Mpc] (1-d) and z (1-d)."""
+        """HaloFit or HMcode P (len(k), len(z)) [Mpc^3] at k [1/Mpc] (1-d) and z (1-d)."""
+        if self._hm_on():
+            from .nonlinear_hmcode import spline_lnk
+
+            nodes, p, _, _ = self._hm_nodes(z, cb)
+            return spline_lnk(nodes, p, np.atleast_1d(np.asarray(k, dtype=float)))
         prec, n_max = self._nl_sizes()
         k = np.atleast_1d(np.asarray(k, dtype=float))
         z = np.atleast_1d(np.asarray(z, dtype=float))
@@ -147,6 +181,9 @@ class NonlinearMixin:
         if not self._nl_on():
             raise CosmoSevereError("nonlinear_scale: no nonlinear method requested (set 'non_linear': 'halofit')")
         z = np.array([self._clamp_z(zz) for zz in np.atleast_1d(np.asarray(z, dtype=float))])
+        if self._hm_on():
+            _, _, k_nl, ok = self._hm_nodes(z, cb)
+            return np.where(ok, k_nl, np.nan)
         st = self._nl_states(z, cb)
         return np.where(np.asarray(st.computable), np.asarray(st.k_nl, dtype=float), np.nan)
 

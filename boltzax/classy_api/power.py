@@ -32,7 +32,8 @@ class PowerMixin:
         return self._pk_at("cb", k, z)
 
     def pk(self, k, z):
-        """P(k, z) [Mpc^3]: the linear spectrum (non_linear = none), HaloFit's with non_linear = halofit."""
+        """P(k, z) [Mpc^3]: the linear spectrum (non_linear = none), HaloFit's or HMcode's with
+        non_linear = halofit / hmcode."""
         self._r()
         if self._pt is not None:
             raise NotImplementedOutputError("pk(k, z) with non linear = PT (CLASS-PT returns its 96 pieces "
@@ -43,7 +44,7 @@ class PowerMixin:
         return self.pk_lin(k, z)
 
     def pk_cb(self, k, z):
-        """CDM + baryon P(k, z) [Mpc^3]: linear, or HaloFit's with non_linear = halofit."""
+        """CDM + baryon P(k, z) [Mpc^3]: linear, or HaloFit's or HMcode's with non_linear = halofit / hmcode."""
         self._r()
         if self._nl_on():
             k, z = self._check_kz(k, z)
@@ -52,7 +53,8 @@ class PowerMixin:
 
     def get_pk_and_k_and_z(self, nonlinear=None, only_clustering_species=False, h_units=False):
         """(P [Mpc^3] shape (n_k, n_z), k [1/Mpc], z) on the solved grid up to P_k_max, as classy (z
-        decreasing; CLASS's k_size_pk); nonlinear=True: HaloFit's P (needs non_linear = halofit, as classy).
+        decreasing; CLASS's k_size_pk); nonlinear=True: HaloFit's or HMcode's P (needs non_linear = halofit or
+        hmcode, as classy).
         The default (None) is classy's nonlinear=True when a nonlinear method is set, else the linear P
         (classy would refuse its default there)."""
         lp = self._lp()

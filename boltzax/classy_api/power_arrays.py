@@ -171,5 +171,32 @@ class PowerArraysMixin:
         return self._request
 
     get_Weyl_pk_and_k_and_z = _not_yet("get_Weyl_pk_and_k_and_z", "the Weyl-potential spectrum is not planned yet")
-    pk_numerical_nw = _not_yet("pk_numerical_nw", "no-wiggle spectra are not planned yet")
-    pk_analytic_nw = _not_yet("pk_analytic_nw", "no-wiggle spectra are not planned yet")
+    def pk_numerical_nw(self, k, z):
+        """The no-wiggle linear P_m(k, z) [Mpc^3] (CLASS hmcode_wnw_split: Gaussian smoothing in ln k of
+        P / P_EisensteinHu, 5e-3 < k < 5 /Mpc; the linear P elsewhere), k in 1/Mpc.  Needs
+        numerical_nowiggle = yes (classy)."""
+        from .nonlinear_hmcode import k_nodes, numerical_nowiggle, spline_lnk
+
+        self._r()
+        if not self._request.numerical_nowiggle:
+            raise CosmoSevereError("No power spectrum computed. You must set `numerical_nowiggle` to `yes` in input")
+        k, z = self._check_kz(k, z)
+        key = ("nw", float(z))
+        cache = self._nl_cache if self._nl_cache is not None else {}
+        if key not in cache:
+            nodes = k_nodes(self._r(), self._request.P_k_max)
+            cache[key] = numerical_nowiggle(self._r(), self._lp(), float(z), nodes)
+            self._nl_cache = cache
+        k_ext, ln_nw = cache[key]
+        return float(spline_lnk(k_ext, np.exp(ln_nw)[:, None], np.array([k]))[0, 0])
+
+    def pk_analytic_nw(self, k):
+        """CLASS's analytic (Eisenstein & Hu) no-wiggle P_m(k) [Mpc^3] at z = 0, k in 1/Mpc.  Needs
+        analytic_nowiggle = yes, numerical_nowiggle = yes or non_linear = hmcode (classy)."""
+        from .nonlinear_hmcode import analytic_nowiggle
+
+        self._r()
+        if not self._request.analytic_nowiggle:
+            raise CosmoSevereError("No analytic nowiggle spectrum computed. You must set `analytic_nowiggle` to "
+                                   "`yes` in input")
+        return float(analytic_nowiggle(self._r(), np.array([float(k)]))[0])

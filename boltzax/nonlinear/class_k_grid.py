@@ -148,3 +148,19 @@ def _tridiag_sym_solve(diag, off, rhs):
 
     _, x = jax.lax.scan(bwd, 0.0, (cp, dp), reverse=True)
     return x
+
+
+def class_k_nodes(k_min: float, rs_rec: float, k_max: float, g: ClassKGridPrecision = ClassKGridPrecision()):
+    """CLASS's perturbation wavenumbers [1/Mpc] for output = mPk (numpy, host side): the BAO-aware log grid
+    of `class_k_last` from k_min to its first point >= k_max, every node (HMcode splines ln P on them)."""
+    import numpy as np
+
+    ln_center = math.log(g.k_bao_center * 2.0 * math.pi / rs_rec)
+    ln_width = math.log(g.k_bao_width)
+    dn = g.k_per_decade_for_bao - g.k_per_decade_for_pk
+    k, out = float(k_min), [float(k_min)]
+    while k < k_max and len(out) < g.max_steps:
+        n = g.k_per_decade_for_pk + dn * (1.0 - math.tanh(((math.log(k) - ln_center) / ln_width) ** 4))
+        k = k * 10.0 ** (1.0 / n)
+        out.append(k)
+    return np.asarray(out)
