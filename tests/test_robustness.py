@@ -271,3 +271,31 @@ def test_halofit_root_outside_bracket():
     c.compute()
     with pytest.raises(CosmoComputationError, match=r"sigma\(R\) = 1 lies outside its bracket.*halofit_min_k_nonlinear"):
         c.pk(0.1, 0.0)
+
+
+@pytest.mark.slow
+def test_vmapped_batch_with_a_failing_point(fid):
+    """Native API, a vmapped batch of three cosmologies where one fails (omega_cdm < 0: H^2 < 0 in the past):
+    its status flags the failure, the others' sigma8 and forward-mode gradients equal the unbatched ones, and
+    with where_ok the failed point's value and derivative are finite (0), not NaN."""
+    import jax
+    import jax.numpy as jnp
+
+    from boltzax import compute, get_precision, planck18
+    from boltzax.pipeline import linear_power
+
+    prec = get_precision("fast")
+    base = planck18()
+
+    def sigma8(om):
+        p = base.replace(omega_cdm=om)
+        lp = linear_power(compute(p, prec), prec, (0.0,), 1.0)
+        return bst.where_ok(lp.status, lp.sigma(8.0 / p.h), 0.0), lp.status
+
+    xs = jnp.array([float(base.omega_cdm), 0.14, -0.2])
+    vals, flags = jax.vmap(sigma8)(xs)
+    grads = jax.vmap(jax.jacfwd(lambda x: sigma8(x)[0]))(xs)
+    assert int(flags[0]) == 0 and int(flags[1]) == 0 and int(flags[2]) & bst.NONFINITE_BACKGROUND, flags
+    assert float(vals[0]) == pytest.approx(fid.sigma8(), rel=1e-9) and float(vals[1]) > float(vals[0])
+    assert float(vals[2]) == 0.0 and np.all(np.isfinite(grads)) and float(grads[2]) == 0.0
+    assert 1.0 < float(grads[0]) / float(vals[0]) * 0.12 < 3.0, grads  # d ln sigma8 / d ln omega_cdm ~ 1.5

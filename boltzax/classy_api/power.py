@@ -140,7 +140,7 @@ class PowerMixin:
             kb = karr[bad] if karr.ndim else karr
             why = ("; in a closed universe CLASS's first mode is k = sqrt((8 - 1e-4) K), K = -Omega_k H0^2"
                    if float(self._r().background.K) > 0 else "")
-            raise CosmoSevereError(f"k = {np.ravel(kb)[0]!r} 1/Mpc outside the computed range [{lo}, {hi}] "
+            raise CosmoSevereError(f"k = {float(np.ravel(kb)[0])!r} 1/Mpc outside the computed range [{lo}, {hi}] "
                                    f"(set 'P_k_max_1/Mpc'{why})")
         out = np.clip(karr, float(lp.k[0]), float(lp.k[-1]))
         return float(out) if out.ndim == 0 else out
