@@ -103,6 +103,8 @@ def compute(params: CosmoParams, precision: "str | Precision | None" = None, *, 
 
     ``precision``: a preset name (``"fast"``, ``"default"``, ``"high"``) or a `Precision`.
     Set ``thermo=False`` for the background alone (then ``h`` cannot come from ``100*theta_s``).
+    No range checks happen here (params built by `from_class_dict` are checked there): a failure inside the
+    computation sets bits of ``Results.status`` (`boltzax.status`; 0 = finite tables and root solves met).
     """
     prec = get_precision(precision)
     if params.h_from_theta_s and not thermo:
