@@ -85,6 +85,10 @@ HONOURED_PRECISION: dict[str, tuple[str, str, object]] = {
     "ncdm_fluid_approximation": ("perturbations", "ncdm_fluid", _ncdm_fluid),
     "ur_fluid_approximation": ("perturbations", "ur_fluid", _ur_fluid),
     "a_ini_over_a_today_default": ("background", "a_ini", float),
+    # HaloFit (nonlinear/halofit.py HalofitPrecision; read by classy_api.nonlinear, not part of `Precision`)
+    "halofit_min_k_nonlinear": ("halofit", "min_k_nonlinear", float),
+    "halofit_sigma_precision": ("halofit", "sigma_precision", float),
+    "halofit_tol_sigma": ("halofit", "tol_sigma", float),
 }
 
 # name -> (feature, accepted values).  Values are CLASS's defaults (input.c, input_default_params) or the
@@ -360,6 +364,8 @@ def apply_precision(prec, overrides: tuple):
         return prec
     stages: dict = {}
     for stage, field, value in overrides:
+        if stage == "halofit":  # HaloFit's own precision (classy_api.nonlinear._nl_sizes)
+            continue
         stages.setdefault(stage, {})[field] = value
     kw = {s: dataclasses.replace(getattr(prec, s), **f) for s, f in stages.items()}
     return dataclasses.replace(prec, name=prec.name + "+class", **kw)

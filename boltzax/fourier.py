@@ -93,6 +93,7 @@ class LinearPk(eqx.Module):
     params: Any
     f_m: Any = None  # (n_k, n_z) scale-dependent growth rate d ln delta_m / d ln a
     f_cb: Any = None
+    status: Any = None  # int32 bit flags (boltzax.status): NONFINITE_PK, plus the cosmology's own flags
 
     def _interp(self, tab, k, z):
         k = jnp.atleast_1d(jnp.asarray(k, dtype=float))
@@ -138,9 +139,12 @@ def linear_pk(params, tab, prec, z_nodes, n_k=200, k_min=1e-4, k_max=6.0, r_s=14
     kg = k_sampling(k_min, k_max, n_k, r_s)
     z = jnp.asarray(z_nodes, dtype=float)
     dm, dcb, fm, fcb = growth_grid(kg, z, tab, prec)
+    from . import status as st
+
     k4 = kg[:, None] ** 4
-    return LinearPk(k=kg, z=z, ln_T2_m=jnp.log(dm**2 / k4), ln_T2_cb=jnp.log(dcb**2 / k4), params=params,
-                    f_m=fm, f_cb=fcb)
+    ln_m, ln_cb = jnp.log(dm**2 / k4), jnp.log(dcb**2 / k4)
+    flags = st.flag_if(~st.all_finite(ln_m, ln_cb, fm, fcb), st.NONFINITE_PK)
+    return LinearPk(k=kg, z=z, ln_T2_m=ln_m, ln_T2_cb=ln_cb, params=params, f_m=fm, f_cb=fcb, status=flags)
 
 
 def sigma_R(params, R, pk_fun, k_min=1e-4, k_max=6.0, n=2048):

@@ -512,6 +512,9 @@ def from_class_dict(d: dict, unread: str = "error", amplitude_from_sigma8: bool 
                     "the fluid closes the budget, or give 'Omega_fld'"
                 )
 
+    if has_fld:
+        _check_early_fluid(p)
+
     # --- helium, reionisation
     YHe_from_bbn = True
     YHe = 0.2454
@@ -556,10 +559,34 @@ def from_class_dict(d: dict, unread: str = "error", amplitude_from_sigma8: bool 
     params = _as_arrays(params)
     if wu == "Neff" or matter_budget is not None:
         params = _derived_inputs(params, p, wu, matter_budget)
+    if YHe_from_bbn:
+        _check_bbn(params)
     request = dataclasses.replace(_request(p, screened.precision), amplitude_target=amplitude_target)
     if screened.unread_message:
         raise CosmoSevereError(screened.unread_message)
     return params, request
+
+
+def _check_early_fluid(p: dict) -> None:
+    """The fluid's early-time equation of state w(a -> 0) = w0_fld + wa_fld must stay below 1/3: at or above
+    it the fluid's density grows at least as fast as radiation's into the past, dominates the early universe
+    and the thermal history (BBN, recombination) and the adiabatic initial conditions no longer hold.  CLASS
+    computes such models and fails later (recombination outside its range) or returns P(k) off by factors;
+    boltzax refuses them here, naming the two parameters and the allowed range."""
+    w0 = _float("w0_fld", p.get("w0_fld", CLASS_DEFAULTS["w0_fld"]))
+    wa = _float("wa_fld", p.get("wa_fld", CLASS_DEFAULTS["wa_fld"]))
+    if not w0 + wa < 1.0 / 3.0:
+        raise CosmoSevereError(f"Parameters 'w0_fld' + 'wa_fld' = {w0} + {wa} = {w0 + wa:.6g}: the fluid's early-time "
+                               "equation of state w(a->0) = w0_fld + wa_fld must be < 1/3 (allowed range "
+                               "w0_fld + wa_fld < 0.333333), otherwise the dark energy dominates the early universe")
+
+
+def _check_bbn(params: CosmoParams) -> None:
+    """CLASS's BBN-table range test (thermodynamics.c, thermodynamics_helium_from_bbn), before any computation:
+    with YHe = 'BBN', omega_b and N_eff at BBN must lie in the table."""
+    from .thermo.bbn import check_bbn_range, neff_at_bbn, NEFF_REF
+
+    check_bbn_range(float(params.omega_b), float(neff_at_bbn(params)) - NEFF_REF)
 
 
 def _derived_inputs(params: CosmoParams, p: dict, wu, matter_budget) -> CosmoParams:

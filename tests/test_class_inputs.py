@@ -194,6 +194,14 @@ def _invalid(d):
                 bad.append(n)
         elif n in ALLOWED and not ALLOWED[n][0] <= float(v) <= ALLOWED[n][1]:
             bad.append(n)
+    if bad:
+        return bad
+    # rules across parameters (params._check_early_fluid, params._check_bbn)
+    if "Omega_Lambda" in d and d.get("w0_fld", -1.0) + d.get("wa_fld", 0.0) >= 1.0 / 3.0:
+        bad.append("w0_fld")
+    neff = d.get("N_ur", 3.044) + d.get("N_ncdm", 0) * 0.71611**4 * (11.0 / 4.0) ** (4.0 / 3.0)
+    if not 3.046 - 3.0 <= neff <= 3.046 + 3.0:
+        bad.append("N_ur")
     return bad
 
 

@@ -32,7 +32,7 @@ def test_aliases():
 
 
 def test_ncdm_lists_and_strings():
-    p, _ = from_class_dict({"N_ncdm": 3, "m_ncdm": "0.01, 0.02,0.05", "deg_ncdm": [1, 1, 1]})
+    p, _ = from_class_dict({"N_ncdm": 3, "m_ncdm": "0.01, 0.02,0.05", "deg_ncdm": [1, 1, 1], "N_ur": 0.00441})
     np.testing.assert_allclose(np.asarray(p.m_ncdm), [0.01, 0.02, 0.05])
     np.testing.assert_allclose(np.asarray(p.T_ncdm), [0.71611] * 3)
     with pytest.raises(CosmoSevereError, match="m_ncdm"):

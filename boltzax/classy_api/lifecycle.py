@@ -6,7 +6,8 @@ import numpy as np
 
 from ..classy_pt import check_request
 from ..errors import CosmoComputationError, CosmoSevereError, NotImplementedOutputError
-from ..params import Request, from_class_dict
+from ..params import RANGES, Request, from_class_dict
+from ..status import ROOT_RTOL  # tolerances of the input root solves as seen from the outputs
 from ._base import IMPLEMENTED_OUTPUTS
 from .nonlinear import check_nonlinear_request
 
@@ -130,16 +131,20 @@ class LifecycleMixin:
         from ..pipeline import compute
 
         self._precision = apply_precision(get_precision(self._precision_preset), request.class_precision)
-        res = compute(params, self._precision)
-        self._check_finite(res)
-        _check_roots(params, res)
         self._pk = self._pt = self._cl = None
-        if "mPk" in request.output:
-            self._pk = self._linear_power(res, request)
-            if request.amplitude_target:
-                res, self._pk = _meet_amplitude(res, self._pk, request.amplitude_target)
-        if any(o in request.output for o in ("tCl", "pCl", "lCl")):
-            self._cl = _cmb_compute(res, self._precision, request)
+        try:
+            res = compute(params, self._precision)
+            self._check_finite(res)
+            _check_roots(params, res)
+            if "mPk" in request.output:
+                self._pk = self._linear_power(res, request)
+                if request.amplitude_target:
+                    res, self._pk = _meet_amplitude(res, self._pk, request.amplitude_target)
+            if any(o in request.output for o in ("tCl", "pCl", "lCl")):
+                self._cl = _cmb_compute(res, self._precision, request)
+        except CosmoComputationError as e:
+            self._pk = self._cl = None
+            raise _with_cosmology(e, params) from None
         self._nl_reset()  # HaloFit states are computed on demand (classy_api.nonlinear)
         self._res, self._request, self._computed = res, request, True
         try:
@@ -158,8 +163,14 @@ class LifecycleMixin:
             nodes |= {float(z) for z in np.linspace(0.0, z_max, 9)}
         k_max = self._nl_linear_k_max(res, request)  # HaloFit: CLASS's k_last >= 5 /Mpc (classy_api.nonlinear)
         lp = linear_power(res, get_precision(self._precision), tuple(sorted(nodes)), k_max)
-        if not np.all(np.isfinite(np.asarray(lp.ln_T2_m))):
-            raise CosmoComputationError("non-finite linear power spectrum")
+        for name, tab in (("P_m", lp.ln_T2_m), ("P_cb", lp.ln_T2_cb)):
+            bad = ~np.isfinite(np.asarray(tab))
+            if np.any(bad):
+                i, j = np.argwhere(bad)[0]
+                raise CosmoComputationError(
+                    f"non-finite linear power spectrum {name}(k, z) at k = {float(lp.k[i]):.4g} 1/Mpc, z = "
+                    f"{float(lp.z[j]):.4g} ({int(bad.sum())} of {bad.size} table entries): the perturbation "
+                    f"integration left its valid range for k in [{float(lp.k[0]):.4g}, {float(lp.k[-1]):.4g}] 1/Mpc")
         return lp
 
     @staticmethod
@@ -180,6 +191,16 @@ class LifecycleMixin:
         return self._res
 
 
+def _with_cosmology(e: CosmoComputationError, params) -> CosmoComputationError:
+    """The same error with the cosmology's parameters appended (CLASS names), once."""
+    from ..status import cosmology_summary
+
+    msg = str(e)
+    if "cosmology:" not in msg:
+        msg = f"{msg} (cosmology: {cosmology_summary(params)})"
+    return type(e)(msg)
+
+
 def _meet_amplitude(res, lp, target):
     """A_s such that sigma8 (or S8 = sigma8 sqrt(Omega_m / 0.3)) equals the input (CLASS input.c shoots on A_s
     with this guess-and-rescale rule, then iterates).  Linear P(k) is proportional to A_s and nothing else
@@ -194,6 +215,11 @@ def _meet_amplitude(res, lp, target):
     got = float(lp.sigma(8.0 / h))
     if name == "S8":
         got *= float(np.sqrt(float(derived_densities(res.params)["Omega0_m"]) / 0.3))
+    A_s = float(res.params.A_s) * (want / got) ** 2
+    lo, hi = RANGES["A_s"]
+    if not (np.isfinite(A_s) and lo <= A_s <= hi):
+        raise CosmoComputationError(f"input '{name}' = {want} needs A_s = {A_s:.4g} ({name} = {got:.4g} at A_s = "
+                                    f"{float(res.params.A_s):.4g}), outside the allowed range [{lo}, {hi}] of 'A_s'")
     params = res.params.replace(A_s=res.params.A_s * (want / got) ** 2)
     return eqx.tree_at(lambda r: r.params, res, params), eqx.tree_at(lambda t: t.params, lp, params)
 
@@ -224,9 +250,6 @@ def _cmb_compute(res, precision, request) -> dict:
     return out
 
 
-# tolerances of the input root solves as seen from the outputs (the solvers converge to ~1e-10)
-ROOT_RTOL = {"100*theta_s": 1e-6, "tau_reio": 1e-5}
-
 
 def _check_roots(params, res) -> None:
     """CosmoComputationError when an input fixed by a root solve (100*theta_s -> h, tau_reio -> z_reio) is not
@@ -236,14 +259,19 @@ def _check_roots(params, res) -> None:
     th = derived_parameters(res.thermo)
     checks = []
     if params.h_from_theta_s:
-        checks.append(("100*theta_s", float(params.theta_s_100), th["100*theta_s"], f"h = {float(res.params.h):.6g}"))
+        checks.append(("100*theta_s", float(params.theta_s_100), th["100*theta_s"], "h", float(res.params.h)))
     if params.reio_from_tau and params.reionization == "camb":
-        checks.append(("tau_reio", float(params.tau_reio), th["tau_reio"], f"z_reio = {th['z_reio']:.6g}"))
-    for name, want, got, at in checks:
+        checks.append(("tau_reio", float(params.tau_reio), th["tau_reio"], "z_reio", th["z_reio"]))
+    for name, want, got, unknown, at in checks:
+        lo, hi = RANGES[unknown]
         if not abs(got - want) <= ROOT_RTOL[name] * abs(want):
             raise CosmoComputationError(f"the root solve for input '{name}' = {want} did not converge: got {got} at "
-                                        f"{at} (h = {float(res.params.h):.6g}, omega_b = {float(params.omega_b):.6g}, "
-                                        f"omega_cdm = {float(params.omega_cdm):.6g})")
+                                        f"{unknown} = {at:.6g} (the solve looks for {unknown} in its allowed range "
+                                        f"[{lo}, {hi}]; h = {float(res.params.h):.6g}, omega_b = "
+                                        f"{float(params.omega_b):.6g}, omega_cdm = {float(params.omega_cdm):.6g})")
+        if not lo <= at <= hi:
+            raise CosmoComputationError(f"input '{name}' = {want} is met at {unknown} = {at:.6g}, outside the allowed "
+                                        f"range [{lo}, {hi}] of '{unknown}'")
 
 
 def _same(a, b) -> bool:

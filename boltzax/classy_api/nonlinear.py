@@ -24,7 +24,7 @@ import functools
 
 import numpy as np
 
-from ..errors import CosmoSevereError, NotImplementedOutputError
+from ..errors import CosmoComputationError, CosmoSevereError, NotImplementedOutputError
 from ._base import CallableFloat
 
 # CLASS enum non_linear_method (include/fourier.h): nl_none, nl_halofit, nl_HMcode
@@ -48,6 +48,24 @@ def _jitted(prec, n_max: int, cb: bool):
     states = jax.jit(lambda res, lp, z, k_max: hf.halofit_states(res, lp, z, k_max, cb, prec, n_max))
     power = jax.jit(lambda st, k, p_lin: hf.halofit_pk(st, k[:, None], p_lin, prec))
     return states, power
+
+
+def _check_bracket(st, z, prec) -> None:
+    """CosmoComputationError when HaloFit's root sigma(R) = 1 is not found (halofit.c): outside the bisection
+    bracket [R_min, R_max = 1 / halofit_min_k_nonlinear] (sigma(R_max) > 1), or not within the iteration bound."""
+    sig = np.asarray(st.sigma_r_max)
+    for i, zz in enumerate(z):
+        if sig[i] > 1.0:
+            raise CosmoComputationError(
+                f"HaloFit at z = {zz:g}: the root of sigma(R) = 1 lies outside its bracket: sigma(R_max) = {sig[i]:.4g} > 1 "
+                f"at R_max = 1/halofit_min_k_nonlinear = {1.0 / prec.min_k_nonlinear:g} Mpc (CLASS halofit.c; "
+                f"'halofit_min_k_nonlinear' = {prec.min_k_nonlinear:g} 1/Mpc is too large: decrease it so that "
+                "sigma(R_max) < 1)")
+    it = np.asarray(st.iterations)
+    if np.any(it > prec.max_iterations):
+        zz = z[int(np.argmax(it > prec.max_iterations))]
+        raise CosmoComputationError(f"HaloFit at z = {zz:g}: the bisection for sigma(R) = 1 did not converge to "
+                                    f"'halofit_tol_sigma' = {prec.tol_sigma:g} within {prec.max_iterations} iterations")
 
 
 class NonlinearMixin:
@@ -89,7 +107,7 @@ class NonlinearMixin:
         from ..nonlinear.class_k_grid import n_points_max
         from ..nonlinear.halofit import HalofitPrecision
 
-        prec = HalofitPrecision()
+        prec = HalofitPrecision(**{f: v for stage, f, v in self._request.class_precision if stage == "halofit"})
         k_max = max(float(self._request.P_k_max), prec.min_k_max)
         return prec, n_points_max(k_max, prec.k_per_decade, g=prec.k_grid)
 
@@ -105,8 +123,7 @@ class NonlinearMixin:
         if todo:
             states, _ = _jitted(prec, n_max, cb)
             st = states(self._r(), self._lp(), np.asarray(todo), float(self._request.P_k_max))
-            if np.any(np.asarray(st.iterations) > prec.max_iterations):
-                raise CosmoSevereError("HaloFit: sigma(R) = 1 not found within the maximum number of iterations")
+            _check_bracket(st, todo, prec)
             for i, zz in enumerate(todo):
                 self._nl_cache[(zz, cb)] = _take(st, i)
         rows = [self._nl_cache[(float(x), cb)] for x in z]

@@ -125,8 +125,10 @@ class PowerMixin:
         from ..precision import get_precision
 
         lp = self._lp()
-        return (min(float(lp.k[0]), get_precision(self._precision).pk_k_min),
-                max(float(lp.k[-1]), self._request.P_k_max))
+        k_lo = float(lp.k[0])
+        if k_lo <= get_precision(self._precision).pk_k_min * (1 + 1e-9):  # else: closed space, CLASS's k_min
+            k_lo = min(k_lo, get_precision(self._precision).pk_k_min)
+        return k_lo, max(float(lp.k[-1]), self._request.P_k_max)
 
     def _clamp_k(self, k):
         """k [1/Mpc] (scalar or array) checked against `_k_range` with a relative tolerance of EDGE_RTOL, then
@@ -138,8 +140,10 @@ class PowerMixin:
         bad = ~((karr >= lo * (1 - EDGE_RTOL)) & (karr <= hi * (1 + EDGE_RTOL)))
         if np.any(bad):
             kb = karr[bad] if karr.ndim else karr
-            raise CosmoSevereError(f"k = {np.ravel(kb)[0]!r} 1/Mpc outside the computed range [{lo}, {hi}] "
-                                   "(set 'P_k_max_1/Mpc')")
+            why = ("; in a closed universe CLASS's first mode is k = sqrt((8 - 1e-4) K), K = -Omega_k H0^2"
+                   if float(self._r().background.K) > 0 else "")
+            raise CosmoSevereError(f"k = {float(np.ravel(kb)[0])!r} 1/Mpc outside the computed range [{lo}, {hi}] "
+                                   f"(set 'P_k_max_1/Mpc'{why})")
         out = np.clip(karr, float(lp.k[0]), float(lp.k[-1]))
         return float(out) if out.ndim == 0 else out
 

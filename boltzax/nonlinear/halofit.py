@@ -75,6 +75,9 @@ class HalofitState(eqx.Module):
     h: Any
     computable: Any  # False where sigma(R_min) < 1: the linear spectrum is returned
     iterations: Any  # bisection iterations (> max_iterations: CLASS would stop with an error)
+    # sigma(R_max), R_max = 1 / min_k_nonlinear: the bisection's upper end; > 1 means the root sigma(R) = 1 lies
+    # outside the bracket (CLASS halofit.c stops: "decrease halofit_min_k_nonlinear")
+    sigma_r_max: Any = None
 
 
 # ------------------------------------------------------------------------------------------ quadrature
@@ -247,10 +250,12 @@ def halofit_states(res, lp, z, k_max, cb: bool, prec: HalofitPrecision, n_max: i
     kq, wq, _ = quadrature(k_min, k_last, prec, n_max)
     p = linear_at(lp, kq, z, cb)  # (n_max, n_z)
     k_nl, n_eff, curv, computable, it = jax.vmap(lambda pz: nonlinear_scale(kq, wq, pz, prec), in_axes=1)(p)
+    g = (wq * kq * kq * _ANORM)[:, None] * p
+    sigma_r_max = jnp.sqrt(jnp.sum(g * jnp.exp(-(kq / prec.min_k_nonlinear)[:, None] ** 2), axis=0))
     om, ov, w = background_at(res.background, z)
     fnu = jnp.zeros_like(z) if cb else f_nu(res.background) * jnp.ones_like(z)
     return HalofitState(k_nl=k_nl, n_eff=n_eff, curvature=curv, omega_m=om, omega_v=ov, w=w, f_nu=fnu,
-                        h=res.params.h, computable=computable, iterations=it)
+                        h=res.params.h, computable=computable, iterations=it, sigma_r_max=sigma_r_max)
 
 
 def halofit_power(res, lp, k, z, k_max, cb: bool = False, prec: HalofitPrecision = HalofitPrecision(),

@@ -91,11 +91,16 @@ def yhe_bbn(params):
 
 
 def check_bbn_range(omega_b: float, delta_N: float) -> None:
-    """Raise CosmoSevereError (host side) when CLASS would refuse the BBN interpolation."""
+    """Raise CosmoSevereError (host side) when CLASS would refuse the BBN interpolation (thermodynamics.c,
+    thermodynamics_helium_from_bbn), naming the parameter and the allowed range."""
     from ..errors import CosmoSevereError
 
     ob, dn, _, _ = _tables()
     if not ob[0] <= omega_b <= ob[-1]:
-        raise CosmoSevereError(f"omega_b = {omega_b} outside the BBN table [{ob[0]}, {ob[-1]}]: fix YHe instead")
+        raise CosmoSevereError(f"Parameter 'omega_b' = {omega_b:.6g} outside the BBN helium table: allowed range "
+                               f"[{ob[0]:g}, {ob[-1]:g}] with YHe = 'BBN' (fix 'YHe' to a number instead)")
     if not dn[0] <= delta_N <= dn[-1]:
-        raise CosmoSevereError(f"Delta N_eff = {delta_N} outside the BBN table [{dn[0]}, {dn[-1]}]: fix YHe instead")
+        neff = delta_N + NEFF_REF
+        raise CosmoSevereError(f"Parameters 'N_ur' / 'N_ncdm': N_eff at BBN = {neff:.6g} (Delta N_eff = {delta_N:.6g}) "
+                               f"outside the BBN helium table: allowed N_eff at BBN in [{dn[0] + NEFF_REF:g}, "
+                               f"{dn[-1] + NEFF_REF:g}] with YHe = 'BBN' (fix 'YHe' to a number instead)")
