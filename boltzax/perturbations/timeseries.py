@@ -138,7 +138,7 @@ def _along(f, y, k, x, tab, lay, mode):
 
 def scalar_columns(y, k, bg, lay, mode, tab, gauge: str = "synchronous", current_gauge: bool = False) -> dict:
     """CLASS's k_output_values columns (module docstring) of one mode at one time: dict name -> scalar
-    (without 'tau [Mpc]' and 'a'; ncdm columns as arrays (n_ncdm,)); ``gauge`` 'synchronous' or 'newtonian',
+    (without 'tau [Mpc]' and 'a'); ``gauge`` 'synchronous' or 'newtonian',
     ``current_gauge``: CLASS's get_perturbations_in_current_gauge (synchronous gauge only)."""
     k2 = k * k
     x = bg["lna"]
@@ -174,7 +174,7 @@ def scalar_columns(y, k, bg, lay, mode, tab, gauge: str = "synchronous", current
         out.update(delta_rho_fld=drho_f, rho_plus_p_theta_fld=rpt_f, delta_p_fld=(rpt_f_p + 4.0 * aH * rpt_f) / k2)
 
     if gauge == "synchronous" and current_gauge:
-        return out
+        return _split_ncdm(out, lay)
 
     # --- to the conformal Newtonian gauge (CLASS perturbations_print_variables; module docstring)
     for s, fac in (("g", 4.0), ("b", 3.0), ("ur", 4.0), ("cdm", 3.0)):
@@ -189,7 +189,7 @@ def scalar_columns(y, k, bg, lay, mode, tab, gauge: str = "synchronous", current
         out["delta_ncdm"] = d_new
         out["theta_ncdm"] = out["theta_ncdm"] + k2 * alpha
     if gauge == "synchronous":
-        return out  # CLASS leaves the fluid columns in synchronous gauge
+        return _split_ncdm(out, lay)  # CLASS leaves the fluid columns in synchronous gauge
 
     if lay.fld:
         rho_f = bg["a2rho"][5] / a2
@@ -200,6 +200,15 @@ def scalar_columns(y, k, bg, lay, mode, tab, gauge: str = "synchronous", current
         out["delta_p_fld"] = out["delta_p_fld"] + p_f_p * alpha
     if rsa:
         out.update(_newtonian_rsa(y, k, bg, lay, mode, tab, out))
+    return _split_ncdm(out, lay)
+
+
+def _split_ncdm(out, lay):
+    """The per-species ncdm arrays as CLASS's scalar columns 'delta_ncdm[i]' ..."""
+    for name in ("delta_ncdm", "theta_ncdm", "shear_ncdm", "cs2_ncdm"):
+        if name in out:
+            v = out.pop(name)
+            out.update({f"{name}[{i}]": v[i] for i in range(lay.n_ncdm)})
     return out
 
 
@@ -291,7 +300,7 @@ def perturbation_timeseries(res, precision, k, tau=None, gauge="synchronous", cu
                             n_early: int = 300):
     """CLASS's k_output_values time series for wavenumbers k [1/Mpc] (module docstring).
 
-    Returns a dict name -> array (n_k, n_times) (ncdm columns (n_k, n_times, n_ncdm)), with 'tau [Mpc]' and
+    Returns a dict CLASS column name -> array (n_k, n_times) (`column_names`), with 'tau [Mpc]' and
     'a': on the default grid (`default_tau_grid`) when ``tau`` is None, otherwise at the times ``tau`` [Mpc]
     ((n_times,) or (n_k, n_times), inside each mode's integration), which are then merged into the integration
     grid.  ``gauge``: 'synchronous' or 'newtonian', or a tuple of (gauge, current_gauge) pairs, which returns a
