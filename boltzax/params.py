@@ -470,7 +470,14 @@ def from_class_dict(d: dict, unread: str = "error", amplitude_from_sigma8: bool 
     params = _as_arrays(params)
     if wu == "Neff" or matter_budget is not None:
         params = _derived_inputs(params, p, wu, matter_budget)
-    request = dataclasses.replace(_request(p, screened.precision), amplitude_target=amplitude_target)
+    precision = screened.precision
+    if _gauge(p.get("gauge", "synchronous")) == "newtonian" and params.n_ncdm:
+        # CLASS input.c: with N_ncdm > 0 the ncdm momentum quadrature tolerance is tol_ncdm_newtonian (1e-5 by
+        # default: 11 nodes against 5) in Newtonian gauge, tol_ncdm_synchronous (1e-3) in synchronous gauge
+        tol = _names(d).get("tol_ncdm_newtonian", TOL_NCDM_NEWTONIAN)
+        precision = tuple(x for x in precision if x[:2] != ("perturbations", "tol_ncdm")) + (
+            ("perturbations", "tol_ncdm", _float("tol_ncdm_newtonian", tol)),)
+    request = dataclasses.replace(_request(p, precision), amplitude_target=amplitude_target)
     if screened.unread_message:
         raise CosmoSevereError(screened.unread_message)
     return params, request
@@ -562,6 +569,9 @@ def _request(p: dict, precision: tuple = ()) -> Request:
         l_max_scalars=l_max["l_max_scalars"], l_max_tensors=l_max["l_max_tensors"],
         P_k_max=pkmax, z_pk=z_pk, z_max_pk=z_max_pk, non_linear=nl, pt=pt, class_precision=precision,
     )
+
+
+TOL_NCDM_NEWTONIAN = 1e-5  # CLASS precisions.h tol_ncdm_newtonian
 
 
 def _gauge(value) -> str:
