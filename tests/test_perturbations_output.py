@@ -101,10 +101,23 @@ def test_newtonian_transfer_and_sources_are_refused():
 
 
 # -------------------------------------------------------------------------------------- against CLASS
+def _precision(var):
+    """The default preset; in Newtonian gauge with CLASS's tol_ncdm_newtonian = 1e-5 (11 ncdm momentum nodes
+    against 5: CLASS input.c picks the tolerance by gauge, as boltzax.Class does)."""
+    import dataclasses
+
+    p = boltzax.get_precision(PREC)
+    if var == "newt":
+        p = dataclasses.replace(p, name=p.name + "+newt",
+                                perturbations=dataclasses.replace(p.perturbations, tol_ncdm=1e-5))
+    return p
+
+
 @pytest.fixture(scope="module")
 def solved():
-    """boltzax's columns at CLASS's stored rows, every variant, per cosmology (one compiled program for fid and
-    ok_neg: same static structure and shapes)."""
+    """boltzax's columns at CLASS's stored rows, every variant, per cosmology: one solve for the two synchronous
+    variants, one for the Newtonian gauge (fid and ok_neg share compiled programs: same static structure and
+    shapes)."""
     from boltzax.perturbations.timeseries import perturbation_timeseries
     from boltzax.testing import reference_params
 
@@ -112,34 +125,77 @@ def solved():
     for name in COSMOS:
         ref = _load(name)
         ks = ref["meta/k"]
-        have = [v for v in VARIANTS if f"meta/titles/{v}" in ref]
-        taus = [np.concatenate([ref[f"{v}/{i}/tau [Mpc]"] for v in have]) for i in range(len(ks))]
-        assert max(len(t) for t in taus) <= M_ROWS
-        ext = np.array([np.concatenate([t, np.full(M_ROWS - len(t), t[-1])]) for t in taus])
         res = boltzax.compute(reference_params(name), PREC)
-        cols = perturbation_timeseries(res, PREC, ks, tau=ext, gauge=tuple(VARIANTS.values()))
         per_var = {}
-        for v, c in zip(VARIANTS, cols):
-            if v not in have:
-                continue
-            c = {n: np.asarray(x) for n, x in c.items()}
-            per_var[v] = []
-            for i in range(len(ks)):
-                start = sum(len(ref[f"{w}/{i}/tau [Mpc]"]) for w in have[:have.index(v)])
-                n = len(ref[f"{v}/{i}/tau [Mpc]"])
-                per_var[v].append({k: x[i, start:start + n] for k, x in c.items()})
+        for group in (("sync", "sync_current"), ("newt",)):
+            taus = [np.concatenate([ref[f"{v}/{i}/tau [Mpc]"] for v in group if f"{v}/{i}/tau [Mpc]" in ref])
+                    for i in range(len(ks))]
+            assert max(len(t) for t in taus) <= M_ROWS
+            ext = np.array([np.concatenate([t, np.full(M_ROWS - len(t), t[-1])]) for t in taus])
+            cols = perturbation_timeseries(res, _precision(group[0]), ks, tau=ext,
+                                           gauge=tuple(VARIANTS[v] for v in group))
+            start = [0] * len(ks)
+            for v, c in zip(group, cols):
+                if f"meta/titles/{v}" not in ref:
+                    continue
+                c = {n: np.asarray(x) for n, x in c.items()}
+                per_var[v] = []
+                for i in range(len(ks)):
+                    n = len(ref[f"{v}/{i}/tau [Mpc]"])
+                    per_var[v].append({kk: x[i, start[i]:start[i] + n] for kk, x in c.items()})
+                    start[i] += n
         out[name] = ref, per_var
     return out
 
 
-def _errors(ref, ours, var, i):
-    """Per column: max |boltzax - CLASS| / max |CLASS| over CLASS's rows after recombination."""
+# tolerances (module docstring's metric): 1e-3 everywhere, except
+TOL = 1e-3
+# the ncdm fluid regime (CLASS's ncdmfa after k tau = 31): shear_ncdm, theta_ncdm at k = 0.2 differ by up to
+# 3.7e-3 / 4.7e-4 of their maximum in synchronous gauge (both codes integrate the same fluid equations: the
+# difference is the two solvers' error on a variable ~1e-4 of theta_ncdm)
+TOL_NCDM_FLUID = 5e-3
+NCDM_COLS = ("delta_ncdm[0]", "theta_ncdm[0]", "shear_ncdm[0]", "cs2_ncdm[0]")
+UR_COLS = ("delta_ur", "theta_ur", "shear_ur")
+
+
+def _masked_errors(ref, ours, var, i, k):
+    """`_errors`, with the Newtonian-gauge exclusions: CLASS's Newtonian run evolves its ur fluid (k tau > 30
+    until the RSA) and ncdm fluid (k tau > 31) approximations with metric_ufa_class = -6 phi' where the
+    synchronous run has h'/2 (perturbations_derivs): not gauge transforms of each other, so boltzax (synchronous,
+    transformed) cannot reproduce those columns there; they are compared before the switches only."""
     tau = ref[f"{var}/{i}/tau [Mpc]"]
-    after = tau > float(ref["meta/tau_rec"])
+    keep = tau > float(ref["meta/tau_rec"])
     errs = {}
     for col in json.loads(str(ref[f"meta/titles/{var}"])):
-        r = ref[f"{var}/{i}/{col}"][after]
-        o = ours[col][after]
-        scale = np.max(np.abs(r))
+        m = keep.copy()
+        if var == "newt" and col in UR_COLS:
+            rsa = ref[f"{var}/{i}/shear_g"] == 0.0
+            m &= ~((k * tau > 30.0) & ~rsa)
+        if var == "newt" and col in NCDM_COLS:
+            m &= k * tau < 31.0
+        if not np.any(m):
+            continue
+        r = ref[f"{var}/{i}/{col}"][m]
+        o = ours[col][m]
+        scale = np.max(np.abs(ref[f"{var}/{i}/{col}"][keep]))
         errs[col] = float(np.max(np.abs(o - r)) / scale) if scale > 0 else float(np.max(np.abs(o)))
     return errs
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", COSMOS)
+@pytest.mark.parametrize("var", list(VARIANTS))
+def test_timeseries_match_class(solved, name, var):
+    ref, ours = solved[name]
+    if var not in ours:
+        pytest.skip(f"no {var} reference for {name}")
+    bad = {}
+    for i, k in enumerate(ref["meta/k"]):
+        errs = _masked_errors(ref, ours[var][i], var, i, float(k))
+        worst = sorted(errs.items(), key=lambda x: -x[1])[:4]
+        print(f"{name} {var} k={k}: " + ", ".join(f"{c} {e:.1e}" for c, e in worst))
+        for col, e in errs.items():
+            tol = TOL_NCDM_FLUID if col in NCDM_COLS else TOL
+            if not e < tol:
+                bad[(float(k), col)] = e
+    assert not bad, bad
