@@ -60,6 +60,19 @@ def test_column_names_are_class_titles():
     assert column_names(2, False)[-4:] == ["delta_ncdm[1]", "theta_ncdm[1]", "shear_ncdm[1]", "cs2_ncdm[1]"]
 
 
+def _stub_class(pars, n_ncdm=1, has_fld=False):
+    """A `Class` whose compute() is replaced by its parsed request and a stub of the results (no solve)."""
+    from types import SimpleNamespace
+
+    c = Class(precision="fast")
+    c.set(pars)
+    params, req = from_class_dict(c.pars)
+    model = SimpleNamespace(M_ncdm=np.zeros(n_ncdm), has_fld=has_fld)
+    c._res = SimpleNamespace(params=params, background=SimpleNamespace(model=model))
+    c._request, c._computed = req, True
+    return c
+
+
 def test_get_perturbations_dict_format(monkeypatch):
     """classy's return value: {'scalar': [dict per k]} with writable arrays of one length per k; {} without
     k_output_values; the solve is stubbed (the numbers are the accuracy tests' business)."""
@@ -69,38 +82,45 @@ def test_get_perturbations_dict_format(monkeypatch):
 
     def stub(res, precision, k, tau=None, gauge="synchronous", current_gauge=False, n_early=300):
         seen.update(k=np.asarray(k), gauge=gauge, current_gauge=current_gauge)
-        names = column_names(1, False)
+        names = column_names(1, True)
         return {n: np.tile(np.arange(7.0), (len(k), 1)) + (i + 1) for i, n in enumerate(names)}
 
     monkeypatch.setattr(ts, "perturbation_timeseries", stub)
-    c = Class(precision="fast")
-    c.set({**boltzax.params.PLANCK18, "output": "mPk", "k_output_values": "0.05,0.01", "gauge": "newtonian"})
+    base = {**boltzax.params.PLANCK18, "output": "mPk"}
+    c = _stub_class({**base, "k_output_values": "0.05,0.01", "gauge": "newtonian"})
     out = c.get_perturbations()
     assert list(out) == ["scalar"] and len(out["scalar"]) == 2
-    assert list(seen["k"]) == [0.01, 0.05] and seen["gauge"] == "newtonian"
+    assert list(seen["k"]) == [0.01, 0.05] and seen["gauge"] == "newtonian" and not seen["current_gauge"]
     for d in out["scalar"]:
         assert list(d) == column_names(1, False)
         assert all(v.shape == (7,) for v in d.values())
     out["scalar"][0]["delta_g"][0] = -1.0  # writable copies: the next call is unchanged
     assert c.get_perturbations()["scalar"][0]["delta_g"][0] == 3.0
-    c2 = Class(precision="fast")
-    c2.set({**boltzax.params.PLANCK18, "output": "mPk"})
-    c2.compute()
-    assert c2.get_perturbations() == {}
-    c3 = Class(precision="fast")
-    c3.set({**boltzax.params.PLANCK18, "output": "tCl", "modes": "s,t", "k_output_values": 0.1})
+    # without density/velocity transfers or delta_m CLASS writes no ncdm columns
+    c = _stub_class({**base, "output": "tCl", "k_output_values": 0.1, "get_perturbations_in_current_gauge": "y"})
+    d = c.get_perturbations()["scalar"][0]
+    assert "delta_ncdm[0]" not in d and "delta_cdm" in d and seen["current_gauge"]
+    assert _stub_class(base).get_perturbations() == {}
+    c = _stub_class({**base, "modes": "s,t", "k_output_values": 0.1})
     with pytest.raises(NotImplementedOutputError, match="get_perturbations"):
-        c3.get_perturbations()
+        c.get_perturbations()
 
 
-def test_newtonian_transfer_and_sources_are_refused():
-    c = Class(precision="fast")
-    c.set({**boltzax.params.PLANCK18, "output": "mTk", "gauge": "newtonian"})
+def test_newtonian_gauge_elsewhere():
+    """gauge = newtonian: get_transfer and get_sources refuse (synchronous only); the ncdm quadrature follows
+    CLASS's tol_ncdm_newtonian."""
+    c = _stub_class({**boltzax.params.PLANCK18, "output": "mTk", "gauge": "newtonian"})
     with pytest.raises(NotImplementedOutputError, match="Newtonian"):
         c.get_transfer(0.0)
+    prec = dict(((s, f), v) for s, f, v in c._request.class_precision)
+    assert prec[("perturbations", "tol_ncdm")] == 1e-5
+    _, req = from_class_dict({**boltzax.params.PLANCK18, "output": "mTk", "gauge": "newtonian",
+                              "tol_ncdm_newtonian": 1e-4})
+    assert dict(((s, f), v) for s, f, v in req.class_precision)[("perturbations", "tol_ncdm")] == 1e-4
+    _, req = from_class_dict({**boltzax.params.PLANCK18, "output": "mTk"})
+    assert ("perturbations", "tol_ncdm") not in [x[:2] for x in req.class_precision]
 
 
-# -------------------------------------------------------------------------------------- against CLASS
 def _precision(var):
     """The default preset; in Newtonian gauge with CLASS's tol_ncdm_newtonian = 1e-5 (11 ncdm momentum nodes
     against 5: CLASS input.c picks the tolerance by gauge, as boltzax.Class does)."""
