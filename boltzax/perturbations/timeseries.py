@@ -65,7 +65,7 @@ import functools
 import jax
 import jax.numpy as jnp
 
-from .equations import _ncdm_sources, _ppf, metric, ncdm_background, ncdm_eps
+from .equations import _ncdm_sources, ncdm_background, ncdm_eps
 from .outputs import _ncdm_shear, synchronous_transfers
 from .solver import solve_at_output_times
 
@@ -104,8 +104,19 @@ def _ncdm_cs2(yc, psi, bg, lay, mode):
     return dp / drho
 
 
+# CLASS precisions.h c_gamma_k_H_square_max: where X = (c_Gamma k / aH)^2 cs2_fld exceeds it CLASS sets
+# Gamma_fld = Gamma_fld' = 0 (perturbations_total_stress_energy)
+C_GAMMA_K_H_SQUARE_MAX = 1.0e3
+
+
 def _fld_a2(y, k, bg, lay, mode):
-    """(a^2 delta rho_fld, a^2 (rho+p) theta_fld), synchronous gauge (PPF; as outputs.synchronous_transfers)."""
+    """(a^2 delta rho_fld, a^2 (rho+p) theta_fld), synchronous gauge, as CLASS's perturbations_total_stress_energy
+    (use_ppf) stores them: the PPF expressions of equations._ppf, except that where X > c_gamma_k_H_square_max
+    CLASS takes Gamma = Gamma' = 0 (boltzax's solver integrates Gamma ~ S / X^2 there; its effect on the metric is
+    < 1e-6, but in Newtonian gauge delta rho_fld = -2/3 k^2 Gamma / a^2 - 3 aH (rho+p) theta_fld / k^2 is itself
+    small and the two differ by O(1): the output follows CLASS).  Other species' totals as in `metric`."""
+    from .equations import C_GAMMA_OVER_C_FLD
+
     yc, psi = lay.split(y)
     a2r = bg["a2rho"]
     r_g, r_b, r_c, r_ur = a2r[0], a2r[1], a2r[2], a2r[3]
@@ -120,7 +131,19 @@ def _fld_a2(y, k, bg, lay, mode):
         dn, tn = _ncdm_sources(yc, psi, k, bg, lay, mode)
         rn, pn = ncdm_background(bg)
         D, T, rpp = D + jnp.sum(dn), T + jnp.sum(tn), rpp + jnp.sum(rn + pn)
-    a2drho_f, a2rpt_f, _ = _ppf(yc, D, T, rpp, k, bg, lay)
+    k2 = k * k
+    aH = bg["aH"]
+    s2sq = 1.0 - 3.0 * bg["K"] / k2
+    a2rf = a2r[5] * (1.0 + bg["w_fld"])
+    X = (C_GAMMA_OVER_C_FLD * k / aH) ** 2 * bg["cs2_fld"]
+    cut = X > C_GAMMA_K_H_SQUARE_MAX
+    gam = jnp.where(cut, 0.0, yc[lay.i_fld])
+    alpha = (yc[3] + 1.5 / (k2 * s2sq) * (D + 3.0 * aH / k2 * T) - gam) / aH
+    S = a2rf * 1.5 / (k2 * aH) * (T / rpp + k2 * alpha)
+    # S - (Gamma' + aH Gamma) / aH, Gamma' = aH (S / (1+X) - (1+X) Gamma); = S where CLASS cuts
+    src = jnp.where(cut, S, X * (S / (1.0 + X) + gam))
+    a2rpt_f = a2rf * T / rpp - 2.0 / 3.0 * k2 * aH / (1.0 + 4.5 * rpp / (k2 * s2sq)) * src
+    a2drho_f = -2.0 / 3.0 * k2 * s2sq * gam - 3.0 * aH / k2 * a2rpt_f
     return a2drho_f, a2rpt_f
 
 
@@ -297,7 +320,7 @@ def _timeseries(res, precision, k, tau_extra, variants, n_early):
 
 
 def perturbation_timeseries(res, precision, k, tau=None, gauge="synchronous", current_gauge: bool = False,
-                            n_early: int = 300):
+                            n_early: int = 300, with_default_grid: bool = False):
     """CLASS's k_output_values time series for wavenumbers k [1/Mpc] (module docstring).
 
     Returns a dict CLASS column name -> array (n_k, n_times) (`column_names`), with 'tau [Mpc]' and
@@ -305,7 +328,8 @@ def perturbation_timeseries(res, precision, k, tau=None, gauge="synchronous", cu
     ((n_times,) or (n_k, n_times), inside each mode's integration), which are then merged into the integration
     grid.  ``gauge``: 'synchronous' or 'newtonian', or a tuple of (gauge, current_gauge) pairs, which returns a
     tuple of such dicts from one solve.  ``res``: `boltzax.pipeline.compute` Results; ``precision``: a Precision
-    or preset name (static).  Normalisation: CLASS's, curvature R = 1 initially."""
+    or preset name (static).  ``with_default_grid`` (with ``tau``): return (at tau, on the default grid), both
+    from the same solve.  Normalisation: CLASS's, curvature R = 1 initially."""
     from ..precision import get_precision
 
     variants = tuple(gauge) if isinstance(gauge, (tuple, list)) else ((gauge, bool(current_gauge)),)
@@ -322,6 +346,9 @@ def perturbation_timeseries(res, precision, k, tau=None, gauge="synchronous", cu
         if extra.ndim == 1:
             extra = jnp.broadcast_to(extra, (k.shape[0], extra.shape[0]))
     outs = _timeseries(res, precision, k, extra, variants, int(n_early))
+    if tau is not None and with_default_grid:
+        at, grid = tuple(o[1] for o in outs), tuple(o[0] for o in outs)
+        return (at, grid) if isinstance(gauge, (tuple, list)) else (at[0], grid[0])
     outs = tuple(o[0] if tau is None else o[1] for o in outs)
     return outs if isinstance(gauge, (tuple, list)) else outs[0]
 
