@@ -67,7 +67,7 @@ PLANCK18 = {
 _REQUEST_KEYS = {
     "output", "lensing", "modes", "l_max_scalars", "l_max_tensors", "P_k_max_1/Mpc", "P_k_max_h/Mpc",
     "z_pk", "z_max_pk", "non_linear", "non linear", "recombination", "reio_parametrization",
-    "k_output_values", "IR resummation", "Bias tracers", "RSD", "AP", "Omfid", "cb", "PNG", "FFTLog mode", "Input Pk",
+    "k_output_values", "gauge", "get_perturbations_in_current_gauge", "IR resummation", "Bias tracers", "RSD", "AP", "Omfid", "cb", "PNG", "FFTLog mode", "Input Pk",
     "no-wiggle", "alpha_rs", "PT_k_max_h/Mpc",
     # HMcode (non_linear = hmcode; CLASS input.c input_read_parameters_nonlinear) and the no-wiggle spectra
     "hmcode_version", "HMcode_version", "hmcode version", "eta_0", "c_min", "feedback_model", "feedback model",
@@ -197,6 +197,10 @@ class Request:
     hmcode: "HMcodeOptions | None" = None  # set when non_linear == "hmcode"
     numerical_nowiggle: bool = False  # classy pk_numerical_nw (CLASS 'numerical_nowiggle')
     analytic_nowiggle: bool = False  # classy pk_analytic_nw (CLASS 'analytic_nowiggle'; on with hmcode)
+    # CLASS k_output_values [1/Mpc], sorted (input.c sorts them): per-k time series (classy get_perturbations)
+    k_output_values: tuple[float, ...] = ()
+    gauge: str = "synchronous"  # CLASS 'gauge': "synchronous" or "newtonian"
+    perturbations_in_current_gauge: bool = False  # CLASS get_perturbations_in_current_gauge
 
 
 @dataclasses.dataclass(frozen=True)
@@ -561,7 +565,14 @@ def from_class_dict(d: dict, unread: str = "error", amplitude_from_sigma8: bool 
         params = _derived_inputs(params, p, wu, matter_budget)
     if YHe_from_bbn:
         _check_bbn(params)
-    request = dataclasses.replace(_request(p, screened.precision), amplitude_target=amplitude_target)
+    precision = screened.precision
+    if _gauge(p.get("gauge", "synchronous")) == "newtonian" and params.n_ncdm:
+        # CLASS input.c: with N_ncdm > 0 the ncdm momentum quadrature tolerance is tol_ncdm_newtonian (1e-5 by
+        # default: 11 nodes against 5) in Newtonian gauge, tol_ncdm_synchronous (1e-3) in synchronous gauge
+        tol = _names(d).get("tol_ncdm_newtonian", TOL_NCDM_NEWTONIAN)
+        precision = tuple(x for x in precision if x[:2] != ("perturbations", "tol_ncdm")) + (
+            ("perturbations", "tol_ncdm", _float("tol_ncdm_newtonian", tol)),)
+    request = dataclasses.replace(_request(p, precision), amplitude_target=amplitude_target)
     if screened.unread_message:
         raise CosmoSevereError(screened.unread_message)
     return params, request
@@ -672,12 +683,44 @@ def _request(p: dict, precision: tuple = ()) -> Request:
     for name, default in (("l_max_scalars", 2500), ("l_max_tensors", 500)):
         l_max[name] = _int(name, p.get(name, default))
         _check_range(name, l_max[name])
+    k_out = tuple(sorted(_floats("k_output_values", p["k_output_values"]))) if "k_output_values" in p else ()
+    if any(not k > 0 for k in k_out):
+        raise CosmoSevereError(f"Parameter 'k_output_values' = {p['k_output_values']!r}: wavenumbers must be > 0")
     return Request(
+        k_output_values=k_out, gauge=_gauge(p.get("gauge", "synchronous")),
+        perturbations_in_current_gauge=_flag("get_perturbations_in_current_gauge",
+                                             p.get("get_perturbations_in_current_gauge", "no")),
         output=output, lensing=lensing, modes=modes,
         l_max_scalars=l_max["l_max_scalars"], l_max_tensors=l_max["l_max_tensors"],
         P_k_max=pkmax, z_pk=z_pk, z_max_pk=z_max_pk, non_linear=nl, pt=pt, class_precision=precision,
         hmcode=hmcode, numerical_nowiggle=numerical_nw, analytic_nowiggle=analytic_nw or nl == "hmcode" or numerical_nw,
     )
+
+
+TOL_NCDM_NEWTONIAN = 1e-5  # CLASS precisions.h tol_ncdm_newtonian
+
+
+def _gauge(value) -> str:
+    """CLASS input.c's reading of 'gauge': a string containing 'newtonian', 'Newtonian' or 'new' is the
+    Newtonian gauge, one containing 'synchronous', 'sync' or 'Synchronous' the synchronous gauge."""
+    s = str(value)
+    if "newtonian" in s or "Newtonian" in s or "new" in s:
+        return "newtonian"
+    if "synchronous" in s or "sync" in s or "Synchronous" in s:
+        return "synchronous"
+    raise CosmoSevereError(f"You specified the gauge as '{s}'. It has to be one of {{'newtonian','synchronous'}}.")
+
+
+def _flag(name: str, value) -> bool:
+    """CLASS's class_read_flag: a string starting with y/Y or n/N (and classy's booleans)."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    s = str(value).strip()
+    if s[:1] in ("y", "Y"):
+        return True
+    if s[:1] in ("n", "N"):
+        return False
+    raise CosmoSevereError(f"Parameter '{name}' = {value!r}: expected yes or no")
 
 
 def default_params(**class_inputs) -> CosmoParams:

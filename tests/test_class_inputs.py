@@ -58,7 +58,7 @@ def test_precision_parameters_honoured():
 
 
 @pytest.mark.parametrize("name, value", [
-    ("reionization_exponent", 2.0), ("Omega_scf", 0.1), ("DM_decay_Gamma", 1e-20), ("gauge", "newtonian"),
+    ("reionization_exponent", 2.0), ("Omega_scf", 0.1), ("DM_decay_Gamma", 1e-20), ("matter_source_in_current_gauge", "yes"),
     ("sigma8", 0.8), ("P_k_ini type", "inflation_V"), ("compute damping scale", "yes"),
 ])
 def test_features_boltzax_lacks_are_named(name, value):

@@ -93,7 +93,7 @@ def test_every_classy_method_exists():
 
 
 @pytest.mark.parametrize("name", ["get_Weyl_pk_and_k_and_z", "pk_analytic_nw", "spectral_distortion",
-                                  "get_perturbations", "pk_numerical_nw"])
+                                  "pk_numerical_nw"])
 def test_unimplemented_methods_name_themselves(name):
     with pytest.raises(NotImplementedOutputError, match=name):
         getattr(Class(), name)()

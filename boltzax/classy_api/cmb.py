@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import CosmoSevereError
+from ..errors import CosmoSevereError, NotImplementedOutputError
 from ..perturbations.sampling import source_tau_start
 from ._base import _not_yet
 
@@ -70,6 +70,9 @@ class CMBMixin:
         cl = self._cmb()
         if cl is None:
             raise CosmoSevereError("No sources computed: get_sources needs a C_l output ('tCl', 'pCl' or 'lCl')")
+        if self._request.gauge != "synchronous":
+            raise NotImplementedOutputError("get_sources in Newtonian gauge (gauge = newtonian) is not implemented "
+                                            "yet: CLASS's Newtonian-gauge source split differs (synchronous only)")
         src, k, tau = cl["sources"]
         # CLASS's own time list: without the front padding to the static length (sampling.py)
         res = self._r()

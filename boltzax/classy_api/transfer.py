@@ -18,6 +18,9 @@ class TransferMixin:
         req = self._request
         if not ({"mTk", "vTk"} & set(req.output)):
             raise CosmoSevereError("get_transfer needs 'mTk' and/or 'vTk' in 'output'")
+        if req.gauge != "synchronous":
+            raise NotImplementedOutputError("get_transfer in Newtonian gauge (gauge = newtonian) is not implemented "
+                                            "yet: synchronous gauge only (get_perturbations has both gauges)")
         z = float(z)
         z_max = max(req.z_max_pk, max(req.z_pk))
         if z < 0 or z > z_max + 1e-12:
