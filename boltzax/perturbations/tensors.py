@@ -1,0 +1,274 @@
+"""Tensor perturbations (primordial gravitational waves) and their CMB sources, as CLASS v3.4.1 in flat space.
+
+State (CLASS perturbations.c, tensor mode, ``hierarchy = optimal``, ``tensor_method = tm_massless_approximation``,
+the defaults of input.c): y = [h, h', F_g^(2)_0..l_g, G_g^(2)_0..l_p, F_ur^(2)_0..l_ur] with h the tensor
+metric perturbation (gw), h' = dh/dtau (gwdot), F and G the photon temperature and polarisation multipoles of
+Pitrou et al. (arXiv:1305.3261, "optimal" hierarchy), F_ur the massless-neutrino multipoles.  l_g = l_p =
+l_max_g_ten = l_max_pol_g_ten = 5, l_ur = l_max_ur_ten = 17 (CLASS precisions.h).  Equations (CLASS
+perturbations_derivs, tensors; 1305.3261 eqs. 2.34-2.36 with m = 2, K = 0, s_l = 1):
+
+  h''      = -2 (a'/a) h' - k^2 h + S_gw                                          (perturbations_einstein)
+  S_gw     = -4 sqrt6 a^2 [rho_g (F_0/15 + 2 F_2/21 + F_4/35)_g + rho_rel (same)_ur]  (total_stress_energy)
+  P^(2)    = -(F_0/10 + F_2/7 + 3 F_4/70 - 3 G_0/5 + 6 G_2/7 - 3 G_4/70)_g / sqrt6       (eq. 2.16c)
+  F_0'     = -k F_1 - kappa' (F_0 + sqrt6 P) + sqrt6 h'
+  G_0'     = -k G_1 - kappa' (G_0 - sqrt6 P)
+  X_l'     = k/(2l+1) (l X_{l-1} - (l+1) X_{l+1}) - kappa' X_l      (0 < l < l_max; X = F, G; no kappa' for ur)
+  X_lmax'  = k (X_{lmax-1} - (lmax+1)/(k tau) X_lmax) - kappa' X_lmax                     (closure, eq. 2.34)
+  F_ur,0'  = -k F_ur,1 + sqrt6 h'
+
+with rho_rel = rho_ur + 3 sum p_ncdm (tm_massless_approximation: the ncdm treated as massless, weighted by
+3 p_ncdm).  All densities are CLASS's 8 pi G/3 rho [1/Mpc^2].
+
+Approximations.  CLASS starts the photons in a tight-coupling approximation (TCA); here the exact photon
+equations are integrated from the start by an implicit solver (no TCA), with the photon F_0, G_0 initialised
+at their TCA values (perturbations_approximations/vector_init: F_0 = 4 sqrt6/3 h'/kappa', G_0 = -sqrt6/3
+h'/kappa').  CLASS's radiation-streaming approximation for tensors (perturbations_approximations: tau >
+max(45/k, tau_free_streaming)) removes the photons: after that time their contribution to S_gw and P is zero
+(as CLASS) and their multipoles are frozen.
+
+Initial conditions (perturbations_initial_conditions, tensors, flat): at CLASS's start time of each mode
+(perturbations_start_time_of_mode: the latest time with aH/kappa' < start_small_k_at_tau_c_over_tau_h = 0.0015
+and k/(aH) < start_large_k_at_tau_h_over_tau_k = 0.07), h = (1 + c (k tau)^2)/sqrt6 with
+c = -1/(6 + 8/5 rho_fs/rho_r), h' = 2 c k^2 tau/sqrt6, F_ur,0 = sqrt6 (h - 1/sqrt6); rho_fs = rho_ur + 3 p_ncdm,
+rho_r = rho_g + rho_ur + rho_ncdm.  gw_ini = 1: C_l use P_t = A_t (k/k_pivot)^(n_t + alpha_t/2 ln(k/k_pivot))
+(primordial.tensor_spectrum).
+
+Sources (perturbations_sources, tensors): t2 = -h' e^-kappa + g P, p = sqrt6 g P (P = 0 in RSA).
+
+Integration: diffrax Kvaerno5 (L-stable ESDIRK, adaptive PID), one solve per k vmapped, in x = ln a, with
+steps landing on the source times (``step_ts``) and a jump at the RSA switch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import diffrax
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optimistix as optx
+
+SQRT6 = math.sqrt(6.0)
+TENSOR_SOURCE_NAMES = ("t2", "p")
+
+
+@dataclasses.dataclass(frozen=True)
+class TensorPrecision:
+    """Tensor-mode settings (CLASS precisions.h names in comments; defaults = CLASS v3.4.1)."""
+
+    l_max_g: int = 5  # l_max_g_ten
+    l_max_pol: int = 5  # l_max_pol_g_ten
+    l_max_ur: int = 17  # l_max_ur_ten
+    start_small_k_at_tau_c_over_tau_h: float = 0.0015  # start_small_k_at_tau_c_over_tau_h
+    start_large_k_at_tau_h_over_tau_k: float = 0.07  # start_large_k_at_tau_h_over_tau_k
+    rsa_k_tau: float = 45.0  # radiation_streaming_trigger_tau_over_tau_k
+    rsa: bool = True  # CLASS's radiation-streaming approximation for tensor photons (radiation_streaming_approximation)
+    rtol: float = 1e-6  # adaptive solver tolerances (state normalised to h_ini = 1/sqrt6)
+    atol: float = 1e-10
+    max_steps: int = 40000
+    # static number of tensor k nodes; 0: CLASS's count at the sizing cosmologies + margin (tensor_k_count)
+    n_k: int = 0
+    n_k_margin: int = 4  # extra nodes beyond the largest sizing count (masked past k_max)
+
+
+@dataclasses.dataclass(frozen=True)
+class TensorLayout:
+    """Index layout of the tensor state (static)."""
+
+    l_max_g: int = 5
+    l_max_pol: int = 5
+    l_max_ur: int = 17
+
+    @property
+    def i_g(self):
+        return 2
+
+    @property
+    def i_pol(self):
+        return 3 + self.l_max_g
+
+    @property
+    def i_ur(self):
+        return 4 + self.l_max_g + self.l_max_pol
+
+    @property
+    def size(self):
+        return 5 + self.l_max_g + self.l_max_pol + self.l_max_ur
+
+
+def layout_of(tp: TensorPrecision) -> TensorLayout:
+    return TensorLayout(tp.l_max_g, tp.l_max_pol, tp.l_max_ur)
+
+
+def _rho_rel(bg):
+    """a^2 (rho_ur + 3 sum p_ncdm) [1/Mpc^2]: CLASS tm_massless_approximation's relativistic density."""
+    r = bg["a2rho"][3]
+    if bg["ncdm_bg"] is not None:
+        r = r + 3.0 * jnp.sum(bg["ncdm_bg"][1])
+    return r
+
+
+def _pi_combo(f):
+    """F_0/15 + 2 F_2/21 + F_4/35 (1305.3261: the tensor anisotropic stress in the optimal hierarchy)."""
+    return f[0] / 15.0 + 2.0 * f[2] / 21.0 + f[4] / 35.0
+
+
+def p2(y, lay: TensorLayout):
+    """P^(2) of 1305.3261 eq. 2.16c from the photon multipoles."""
+    f = y[lay.i_g:lay.i_g + lay.l_max_g + 1]
+    g = y[lay.i_pol:lay.i_pol + lay.l_max_pol + 1]
+    return -(f[0] / 10.0 + f[2] / 7.0 + 3.0 * f[4] / 70.0 - 3.0 * g[0] / 5.0 + 6.0 * g[2] / 7.0
+             - 3.0 * g[4] / 70.0) / SQRT6
+
+
+def _free_stream(x, kappa_dot, k, tau, src0, lmax):
+    """d/dtau of one m = 2 hierarchy X_0..X_lmax (1305.3261 eqs. 2.34-2.36, K = 0): streaming, collision
+    -kappa' X_l (kappa_dot = 0 for ur), source src0 added to X_0'."""
+    l = jnp.arange(1, lmax, dtype=x.dtype)
+    mid = k / (2.0 * l + 1.0) * (l * x[:-2] - (l + 1.0) * x[2:])
+    first = -k * x[1] + src0
+    last = k * (x[-2] - (lmax + 1.0) / (k * tau) * x[-1])
+    return jnp.concatenate([first[None], mid, last[None]]) - kappa_dot * x
+
+
+def derivs_tau(y, k, bg, lay: TensorLayout, photons_on):
+    """dy/dtau of the tensor state (module docstring); bg = PertTables.at(ln a); photons_on: 1 before the
+    RSA switch, 0 after (photon multipoles frozen and dropped from S_gw and P)."""
+    tau, aH, kd = bg["tau"], bg["aH"], bg["dkappa"]
+    a2rho_g = bg["a2rho"][0]
+    h, hp = y[0], y[1]
+    fg = y[lay.i_g:lay.i_g + lay.l_max_g + 1]
+    gg = y[lay.i_pol:lay.i_pol + lay.l_max_pol + 1]
+    fu = y[lay.i_ur:lay.i_ur + lay.l_max_ur + 1]
+    P = p2(y, lay)
+    s_gw = -4.0 * SQRT6 * (photons_on * a2rho_g * _pi_combo(fg) + _rho_rel(bg) * _pi_combo(fu))
+    dfg = _free_stream(fg, kd, k, tau, -kd * SQRT6 * P + SQRT6 * hp, lay.l_max_g)
+    dgg = _free_stream(gg, kd, k, tau, kd * SQRT6 * P, lay.l_max_pol)
+    dfu = _free_stream(fu, 0.0, k, tau, SQRT6 * hp, lay.l_max_ur)
+    hpp = -2.0 * aH * hp - k * k * h + s_gw
+    return jnp.concatenate([jnp.stack([hp, hpp]), photons_on * dfg, photons_on * dgg, dfu])
+
+
+def start_lna(k, tab, tp: TensorPrecision):
+    """CLASS's start time of a mode (perturbations_start_time_of_mode), as ln a: the earlier of the times at
+    which aH/kappa' = start_small_k_at_tau_c_over_tau_h and k/(aH) = start_large_k_at_tau_h_over_tau_k,
+    interpolated linearly in ln a on the (uniform ln a) table.  Under stop_gradient."""
+    tab = jax.lax.stop_gradient(tab)
+    k = jax.lax.stop_gradient(k)
+    grid = tab.lna0 + tab.dlna * jnp.arange(tab.ln_aH.shape[0])
+    f1 = tab.ln_aH - tab.ln_dkappa - math.log(tp.start_small_k_at_tau_c_over_tau_h)  # increasing early on
+    f2 = jnp.log(k) - tab.ln_aH - math.log(tp.start_large_k_at_tau_h_over_tau_k)  # increasing (radiation era)
+
+    def crossing(f):
+        i = jnp.argmax(f > 0)
+        w = f[i - 1] / (f[i - 1] - f[i])
+        return grid[i - 1] + w * tab.dlna
+
+    return jnp.minimum(crossing(f1), crossing(f2))
+
+
+def initial_state(k, lna, tab, lay: TensorLayout):
+    """CLASS's tensor initial conditions (module docstring) at ln a, with the photon F_0, G_0 at their TCA
+    values."""
+    bg = tab.at(lna)
+    tau = bg["tau"]
+    a2 = bg["a2rho"]
+    rho_fs = _rho_rel(bg)
+    rho_r = a2[0] + a2[3] + (jnp.sum(bg["ncdm_bg"][0]) if bg["ncdm_bg"] is not None else 0.0)
+    h0 = 1.0 / SQRT6
+    corr = -h0 * k * k / (6.0 + 8.0 / 5.0 * rho_fs / rho_r) * tau * tau
+    hp = 2.0 * corr / tau
+    y = jnp.zeros(lay.size)
+    y = y.at[0].set(h0 + corr).at[1].set(hp)
+    y = y.at[lay.i_g].set(SQRT6 * 4.0 / 3.0 * hp / bg["dkappa"])
+    y = y.at[lay.i_pol].set(-SQRT6 / 3.0 * hp / bg["dkappa"])
+    return y.at[lay.i_ur].set(SQRT6 * corr)
+
+
+def rsa_lna(k, tab, tp: TensorPrecision):
+    """ln a of CLASS's tensor RSA switch, tau = max(rsa_k_tau/k, tau_free_streaming) (beyond the end if off)."""
+    tau_sw = jnp.maximum(tp.rsa_k_tau / k, tab.tau_fs)
+    tau_end = tab.tau_of_lna(0.01)
+    return jnp.where(tp.rsa, tab.lna_of_tau(jnp.minimum(tau_sw, tau_end)), 0.02)
+
+
+def source_terms(y, bg, aux, lay: TensorLayout, photons_on):
+    """(t2, p) at one time: t2 = -h' e^-kappa + g P, p = sqrt6 g P (aux = (g, g', e^-kappa, (aH)'))."""
+    g, _, emk, _ = aux
+    P = photons_on * p2(y, lay)
+    return -y[1] * emk + g * P, SQRT6 * g * P
+
+
+def solve_sources(k, lna_out, aux, tab, tp: TensorPrecision):
+    """Tensor sources (t2, p), each (n_k, n_out), at ln a = lna_out (increasing, shared) for wavenumbers k.
+
+    aux: (g, g', e^-kappa, (aH)') at the output times (sources.thermo_at_tau), each (n_out,)."""
+    lay = layout_of(tp)
+    solver = diffrax.Kvaerno5(root_finder=optx.Newton(rtol=1e-3, atol=1e-3))
+    lna_end = lna_out[-1]
+
+    def one(kk):
+        x0 = start_lna(kk, tab, tp)
+        x_sw = rsa_lna(kk, tab, tp)
+        y0 = initial_state(kk, x0, tab, lay)
+
+        def rhs(x, y, args):
+            bg = tab.at(x)
+            on = jnp.where(x < x_sw, 1.0, 0.0)
+            return derivs_tau(y, kk, bg, lay, on) / bg["aH"]
+
+        ctrl = diffrax.PIDController(rtol=tp.rtol, atol=tp.atol, step_ts=lna_out,
+                                     jump_ts=jnp.reshape(x_sw, (1,)))
+        sol = diffrax.diffeqsolve(diffrax.ODETerm(rhs), solver, x0, lna_end, dt0=None, y0=y0,
+                                  max_steps=tp.max_steps, stepsize_controller=ctrl,
+                                  saveat=diffrax.SaveAt(ts=lna_out), throw=False)
+        on = jnp.where(lna_out < x_sw, 1.0, 0.0)
+        bgs = jax.vmap(tab.at)(lna_out)
+        t2, p = jax.vmap(lambda y, bg, a, o: source_terms(y, bg, a, lay, o))(sol.ys, bgs, aux, on)
+        ok = sol.result == diffrax.RESULTS.successful
+        return t2, p, ok, sol.stats["num_steps"]
+
+    t2, p, ok, n_steps = jax.vmap(one)(k)
+    return {"t2": t2, "p": p}, ok, n_steps
+
+
+# ----------------------------------------------------------------------------------------------------------
+# k sampling (CLASS perturbations_get_k_list, tensor mode: linear steps only, up to k_max_cmb)
+
+
+def class_tensor_k_list(tau0, rs_rec, H0, l_max_tensors: int, rule=None) -> np.ndarray:
+    """CLASS's tensor k list (flat; numpy): k_min = k_min_tau0/tau0, then CLASS's linear step rule while
+    k < k_max_cmb = k_max_tau0_over_l_max l_max_tensors / tau0 (the last point is the first k >= k_max_cmb)."""
+    from .sampling import KSamplingRule, class_k_list
+
+    rule = rule or KSamplingRule()
+    return class_k_list(tau0, rs_rec, H0, 0.0, l_max_tensors, rule, lensing=False)
+
+
+def tensor_k_grid(tau0, rs_rec, H0, l_max_tensors: int, n_k: int, rule=None):
+    """CLASS's tensor k list padded to the static n_k (jit-able, under stop_gradient): the same recursion
+    (sampling._k_step) run for n_k - 1 steps.  Returns (k, n_eff): k[:n_eff] is CLASS's list (its last
+    point the first k >= k_max_cmb), the rest continues with CLASS's step beyond k_max_cmb."""
+    from .sampling import KSamplingRule, _k_step
+
+    rule = rule or KSamplingRule()
+    tau0, rs_rec, H0 = (jax.lax.stop_gradient(jnp.asarray(v, dtype=float)) for v in (tau0, rs_rec, H0))
+    k_rec = 2.0 * jnp.pi / rs_rec
+    s = H0 * H0
+    k_min = rule.k_min_tau0 / tau0
+    k_cmb = rule.k_max_tau0_over_l_max * l_max_tensors / tau0
+
+    def step(kk, _):
+        kn = kk + _k_step(kk, k_rec, s, rule)
+        return kn, kn
+
+    _, rest = jax.lax.scan(step, k_min, None, length=n_k - 1)
+    k = jnp.concatenate([k_min[None], rest])
+    n_eff = jnp.sum(k < k_cmb) + 1  # points while k < k_cmb, then the first k >= k_cmb
+    return k, n_eff
+
+
+__all__ = ["TENSOR_SOURCE_NAMES", "TensorLayout", "TensorPrecision", "class_tensor_k_list", "derivs_tau",
+           "initial_state", "solve_sources", "start_lna", "tensor_k_grid"]
