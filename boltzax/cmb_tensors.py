@@ -121,12 +121,11 @@ def _tensor_cl(res, table, alpha_t, precision, l_max_tensors: int, l_max_scalars
 
 def tensor_cl(res, precision, l_max_tensors: int, l_max_scalars: int | None = None, alpha_t=None) -> dict:
     """Raw tensor C_l (module docstring): dict ell, tt, ee, te, bb of length l_max_tensors + 1 (classy
-    normalisation), plus 'grids_ok'.  ``alpha_t``: tensor running (default: the params' alpha_t if they carry
-    one, else CLASS's scc value r/8 (r/8 + n_s - 1)).  Works under jit / jacfwd through ``res``."""
+    normalisation), plus 'grids_ok'.  ``alpha_t``: tensor running (default: the params' alpha_t, CLASS's scc
+    value r/8 (r/8 + n_s - 1) unless given).  Works under jit / jacfwd through ``res``."""
     from .bessel import bessel_table
     from .cmb import check_supported, transfer_precision
     from .precision import get_precision
-    from .primordial import tensor_running_scc
 
     precision = get_precision(precision)
     check_supported(res)
@@ -135,11 +134,8 @@ def tensor_cl(res, precision, l_max_tensors: int, l_max_scalars: int | None = No
     with jax.ensure_compile_time_eval():
         table = bessel_table(sizes[2], sizes[3], tp.hyper_sampling_flat, tp.hyper_x_min).arrays()
     table = {n: table[n] for n in ("intervals", "ls", "x_cut")}
-    p = res.params
     if alpha_t is None:
-        alpha_t = getattr(p, "alpha_t", None)
-        if alpha_t is None:
-            alpha_t = tensor_running_scc(p.r, p.n_s)
+        alpha_t = res.params.alpha_t
     cl, ok = _tensor_cl(res, table, alpha_t, precision, int(l_max_tensors),
                         None if l_max_scalars is None else int(l_max_scalars), sizes)
     return dict(cl, grids_ok=ok)

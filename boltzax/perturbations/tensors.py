@@ -48,7 +48,6 @@ import diffrax
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optimistix as optx
 
 SQRT6 = math.sqrt(6.0)
 TENSOR_SOURCE_NAMES = ("t2", "p")
@@ -204,10 +203,14 @@ def source_terms(y, bg, aux, lay: TensorLayout, photons_on):
 def solve_sources(k, lna_out, aux, tab, tp: TensorPrecision):
     """Tensor sources (t2, p), each (n_k, n_out), at ln a = lna_out (increasing, shared) for wavenumbers k.
 
-    aux: (g, g', e^-kappa, (aH)') at the output times (sources.thermo_at_tau), each (n_out,)."""
+    aux: (g, g', e^-kappa, (aH)') at the output times (sources.thermo_at_tau), each (n_out,).  Two solves per
+    mode: Kvaerno5 (stiff: Thomson scattering) from the mode's start to the photon free-streaming time
+    tau_fs (the same for all modes), then Tsit5 (explicit; the oscillating free-streaming hierarchies need
+    many cheap steps) to the last output, with a jump at the RSA switch (after tau_fs).  Both land their
+    steps on the output times.  Returns (sources, ok (n_k,), steps (n_k,))."""
     lay = layout_of(tp)
-    solver = diffrax.Kvaerno5(root_finder=optx.Newton(rtol=1e-3, atol=1e-3))
     lna_end = lna_out[-1]
+    x_split = tab.lna_of_tau(tab.tau_fs)
 
     def one(kk):
         x0 = start_lna(kk, tab, tp)
@@ -219,16 +222,22 @@ def solve_sources(k, lna_out, aux, tab, tp: TensorPrecision):
             on = jnp.where(x < x_sw, 1.0, 0.0)
             return derivs_tau(y, kk, bg, lay, on) / bg["aH"]
 
-        ctrl = diffrax.PIDController(rtol=tp.rtol, atol=tp.atol, step_ts=lna_out,
-                                     jump_ts=jnp.reshape(x_sw, (1,)))
-        sol = diffrax.diffeqsolve(diffrax.ODETerm(rhs), solver, x0, lna_end, dt0=None, y0=y0,
-                                  max_steps=tp.max_steps, stepsize_controller=ctrl,
-                                  saveat=diffrax.SaveAt(ts=lna_out), throw=False)
+        term = diffrax.ODETerm(rhs)
+        ts1 = jnp.minimum(lna_out, x_split)
+        ts2 = jnp.maximum(lna_out, x_split)
+        ctrl1 = diffrax.PIDController(rtol=tp.rtol, atol=tp.atol, step_ts=ts1)
+        s1 = diffrax.diffeqsolve(term, diffrax.Kvaerno5(), x0, x_split, dt0=None, y0=y0, max_steps=tp.max_steps,
+                                 stepsize_controller=ctrl1, saveat=diffrax.SaveAt(ts=ts1, t1=True), throw=False)
+        ctrl2 = diffrax.PIDController(rtol=tp.rtol, atol=tp.atol, step_ts=ts2, jump_ts=jnp.reshape(x_sw, (1,)))
+        s2 = diffrax.diffeqsolve(term, diffrax.Tsit5(), x_split, lna_end, dt0=None, y0=s1.ys[-1],
+                                 max_steps=tp.max_steps, stepsize_controller=ctrl2,
+                                 saveat=diffrax.SaveAt(ts=ts2), throw=False)
+        ys = jnp.where((lna_out <= x_split)[:, None], s1.ys[:-1], s2.ys)
         on = jnp.where(lna_out < x_sw, 1.0, 0.0)
         bgs = jax.vmap(tab.at)(lna_out)
-        t2, p = jax.vmap(lambda y, bg, a, o: source_terms(y, bg, a, lay, o))(sol.ys, bgs, aux, on)
-        ok = sol.result == diffrax.RESULTS.successful
-        return t2, p, ok, sol.stats["num_steps"]
+        t2, p = jax.vmap(lambda y, bg, a, o: source_terms(y, bg, a, lay, o))(ys, bgs, aux, on)
+        ok = (s1.result == diffrax.RESULTS.successful) & (s2.result == diffrax.RESULTS.successful)
+        return t2, p, ok, s1.stats["num_steps"] + s2.stats["num_steps"] * 1000
 
     t2, p, ok, n_steps = jax.vmap(one)(k)
     return {"t2": t2, "p": p}, ok, n_steps
