@@ -19,10 +19,13 @@ perturbations_derivs, tensors; 1305.3261 eqs. 2.34-2.36 with m = 2, K = 0, s_l =
 with rho_rel = rho_ur + 3 sum p_ncdm (tm_massless_approximation: the ncdm treated as massless, weighted by
 3 p_ncdm).  All densities are CLASS's 8 pi G/3 rho [1/Mpc^2].
 
-Approximations.  CLASS starts the photons in a tight-coupling approximation (TCA); here the exact photon
-equations are integrated from the start by an implicit solver (no TCA), with the photon F_0, G_0 initialised
-at their TCA values (perturbations_approximations/vector_init: F_0 = 4 sqrt6/3 h'/kappa', G_0 = -sqrt6/3
-h'/kappa').  CLASS's radiation-streaming approximation for tensors (perturbations_approximations: tau >
+Approximations, as CLASS's (their errors are part of CLASS's C_l: measured below).  Tight coupling (TCA,
+perturbations_approximations, tensors: on while aH/kappa' < 0.015 and k/kappa' < 0.01): the photon multipoles
+are not evolved, their stress in S_gw is 8/5 a^2 rho_g (-4/3) h'/kappa' and P = -h'/(3 kappa'); at the switch
+the photons restart from F_0 = 4 sqrt6/3 h'/kappa', G_0 = -sqrt6/3 h'/kappa', all other multipoles 0
+(perturbations_vector_init).  That restart is CLASS's largest tensor approximation error: with its TCA
+triggers lowered 10x CLASS's EE and BB move by -6.4e-3 at l ~ 11 (TT 6e-5), the same shift as integrating the
+exact photon equations from the start (``TensorPrecision.tca = False``).  CLASS's radiation-streaming approximation for tensors (perturbations_approximations: tau >
 max(45/k, tau_free_streaming)) removes the photons: after that time their contribution to S_gw and P is zero
 (as CLASS) and their multipoles are frozen.
 
@@ -35,8 +38,9 @@ rho_r = rho_g + rho_ur + rho_ncdm.  gw_ini = 1: C_l use P_t = A_t (k/k_pivot)^(n
 
 Sources (perturbations_sources, tensors): t2 = -h' e^-kappa + g P, p = sqrt6 g P (P = 0 in RSA).
 
-Integration: diffrax Kvaerno5 (L-stable ESDIRK, adaptive PID), one solve per k vmapped, in x = ln a, with
-steps landing on the source times (``step_ts``) and a jump at the RSA switch.
+Integration (``solve_sources``): diffrax, adaptive PID, in x = ln a, steps landing on the source times: Tsit5
+through the TCA (not stiff without the photons), Kvaerno5 (L-stable) from the TCA exit to tau_free_streaming,
+Tsit5 after it (jump at the RSA switch); vmapped over k within groups of neighbouring k.
 """
 
 from __future__ import annotations
@@ -64,12 +68,18 @@ class TensorPrecision:
     start_large_k_at_tau_h_over_tau_k: float = 0.07  # start_large_k_at_tau_h_over_tau_k
     rsa_k_tau: float = 45.0  # radiation_streaming_trigger_tau_over_tau_k
     rsa: bool = True  # CLASS's radiation-streaming approximation for tensor photons (radiation_streaming_approximation)
+    # CLASS's tight-coupling approximation for tensor photons (its error, up to 6e-3 in EE/BB at l ~ 10-40, is part
+    # of CLASS's result: measured with CLASS's own triggers lowered 10x); False: exact photon equations throughout
+    tca: bool = True
+    tca_tau_c_over_tau_h: float = 0.015  # tight_coupling_trigger_tau_c_over_tau_h
+    tca_tau_c_over_tau_k: float = 0.01  # tight_coupling_trigger_tau_c_over_tau_k
     rtol: float = 1e-6  # adaptive solver tolerances (state normalised to h_ini = 1/sqrt6)
     atol: float = 1e-10
     max_steps: int = 40000
     # static number of tensor k nodes; 0: CLASS's count at the sizing cosmologies + margin (tensor_k_count)
     n_k: int = 0
     n_k_margin: int = 4  # extra nodes beyond the largest sizing count (masked past k_max)
+    k_groups: int = 6  # modes solved in this many groups of consecutive k (lax.map), each vmapped in lockstep
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,9 +142,11 @@ def _free_stream(x, kappa_dot, k, tau, src0, lmax):
     return jnp.concatenate([first[None], mid, last[None]]) - kappa_dot * x
 
 
-def derivs_tau(y, k, bg, lay: TensorLayout, photons_on):
+def derivs_tau(y, k, bg, lay: TensorLayout, photons_on, tca=0.0):
     """dy/dtau of the tensor state (module docstring); bg = PertTables.at(ln a); photons_on: 1 before the
-    RSA switch, 0 after (photon multipoles frozen and dropped from S_gw and P)."""
+    RSA switch, 0 after (photon multipoles frozen and dropped from S_gw and P); tca: 1 in CLASS's tight-coupling
+    phase (photon multipoles frozen, their stress in S_gw from the TCA solution, 8/5 a^2 rho_g (-4/3) h'/kappa':
+    perturbations_total_stress_energy), else 0."""
     tau, aH, kd = bg["tau"], bg["aH"], bg["dkappa"]
     a2rho_g = bg["a2rho"][0]
     h, hp = y[0], y[1]
@@ -142,7 +154,9 @@ def derivs_tau(y, k, bg, lay: TensorLayout, photons_on):
     gg = y[lay.i_pol:lay.i_pol + lay.l_max_pol + 1]
     fu = y[lay.i_ur:lay.i_ur + lay.l_max_ur + 1]
     P = p2(y, lay)
-    s_gw = -4.0 * SQRT6 * (photons_on * a2rho_g * _pi_combo(fg) + _rho_rel(bg) * _pi_combo(fu))
+    pi_g = (1.0 - tca) * -4.0 * SQRT6 * _pi_combo(fg) + tca * 8.0 / 5.0 * (-4.0 / 3.0) * hp / kd
+    s_gw = photons_on * a2rho_g * pi_g - 4.0 * SQRT6 * _rho_rel(bg) * _pi_combo(fu)
+    photons_on = photons_on * (1.0 - tca)
     dfg = _free_stream(fg, kd, k, tau, -kd * SQRT6 * P + SQRT6 * hp, lay.l_max_g)
     dgg = _free_stream(gg, kd, k, tau, kd * SQRT6 * P, lay.l_max_pol)
     dfu = _free_stream(fu, 0.0, k, tau, SQRT6 * hp, lay.l_max_ur)
@@ -186,6 +200,34 @@ def initial_state(k, lna, tab, lay: TensorLayout):
     return y.at[lay.i_ur].set(SQRT6 * corr)
 
 
+def tca_lna(k, tab, tp: TensorPrecision):
+    """ln a at which CLASS switches the tensor tight-coupling approximation off (perturbations_approximations,
+    tensors): the first time with tau_c/tau_h = aH/kappa' >= tight_coupling_trigger_tau_c_over_tau_h or
+    tau_c/tau_k = k/kappa' >= tight_coupling_trigger_tau_c_over_tau_k (both grow monotonically before
+    recombination), linear in ln a between table rows.  Under stop_gradient."""
+    tab = jax.lax.stop_gradient(tab)
+    k = jax.lax.stop_gradient(k)
+    grid = tab.lna0 + tab.dlna * jnp.arange(tab.ln_aH.shape[0])
+    f1 = tab.ln_aH - tab.ln_dkappa - math.log(tp.tca_tau_c_over_tau_h)
+    f2 = jnp.log(k) - tab.ln_dkappa - math.log(tp.tca_tau_c_over_tau_k)
+
+    def crossing(f):
+        i = jnp.argmax(f > 0)
+        w = f[i - 1] / (f[i - 1] - f[i])
+        return grid[i - 1] + w * tab.dlna
+
+    return jnp.minimum(crossing(f1), crossing(f2))
+
+
+def tca_exit_state(y, lna, tab, lay: TensorLayout):
+    """The state at the end of the TCA (perturbations_vector_init, tensors, optimal hierarchy): photon
+    F_0 = 4 sqrt6/3 h'/kappa', G_0 = -sqrt6/3 h'/kappa', the other photon multipoles 0."""
+    kd = tab.at(lna)["dkappa"]
+    y = y.at[lay.i_g:lay.i_ur].set(0.0)
+    y = y.at[lay.i_g].set(SQRT6 * 4.0 / 3.0 * y[1] / kd)
+    return y.at[lay.i_pol].set(-SQRT6 / 3.0 * y[1] / kd)
+
+
 def rsa_lna(k, tab, tp: TensorPrecision):
     """ln a of CLASS's tensor RSA switch, tau = max(rsa_k_tau/k, tau_free_streaming) (beyond the end if off)."""
     tau_sw = jnp.maximum(tp.rsa_k_tau / k, tab.tau_fs)
@@ -203,44 +245,72 @@ def source_terms(y, bg, aux, lay: TensorLayout, photons_on):
 def solve_sources(k, lna_out, aux, tab, tp: TensorPrecision):
     """Tensor sources (t2, p), each (n_k, n_out), at ln a = lna_out (increasing, shared) for wavenumbers k.
 
-    aux: (g, g', e^-kappa, (aH)') at the output times (sources.thermo_at_tau), each (n_out,).  Two solves per
-    mode: Kvaerno5 (stiff: Thomson scattering) from the mode's start to the photon free-streaming time
-    tau_fs (the same for all modes), then Tsit5 (explicit; the oscillating free-streaming hierarchies need
-    many cheap steps) to the last output, with a jump at the RSA switch (after tau_fs).  Both land their
-    steps on the output times.  Returns (sources, ok (n_k,), steps (n_k,))."""
+    aux: (g, g', e^-kappa, (aH)') at the output times (sources.thermo_at_tau), each (n_out,).  Three solves
+    per mode: Tsit5 through CLASS's TCA (photons not evolved: not stiff), Kvaerno5 (stiff: Thomson scattering)
+    from the TCA exit to the photon free-streaming time tau_fs (the same for all modes), then Tsit5 (the
+    oscillating free-streaming hierarchies need many cheap steps) to the last output, with a jump at the RSA
+    switch.  All land their steps on the output times and save only (h', P) there (a small save buffer: the
+    solves are vmapped).  The modes run in ``tp.k_groups`` groups of consecutive k (lax.map), each group
+    vmapped in lockstep.
+    Returns (sources, ok (n_k,), steps (n_k,))."""
     lay = layout_of(tp)
     lna_end = lna_out[-1]
     x_split = tab.lna_of_tau(tab.tau_fs)
+    ts2 = jnp.maximum(lna_out, x_split)
 
     def one(kk):
         x0 = start_lna(kk, tab, tp)
         x_sw = rsa_lna(kk, tab, tp)
+        x_tc = jnp.minimum(tca_lna(kk, tab, tp), x_split) if tp.tca else x0
         y0 = initial_state(kk, x0, tab, lay)
 
         def rhs(x, y, args):
             bg = tab.at(x)
             on = jnp.where(x < x_sw, 1.0, 0.0)
-            return derivs_tau(y, kk, bg, lay, on) / bg["aH"]
+            return derivs_tau(y, kk, bg, lay, on, args) / bg["aH"]
+
+        def out_fn(t, y, args):  # (h', P): P = -h'/(3 kappa') in the TCA (perturbations_sources, tensors)
+            return jnp.stack([y[1], jnp.where(args > 0, -y[1] / (3.0 * tab.at(t)["dkappa"]), p2(y, lay))])
 
         term = diffrax.ODETerm(rhs)
-        ts1 = jnp.minimum(lna_out, x_split)
-        ts2 = jnp.maximum(lna_out, x_split)
-        ctrl1 = diffrax.PIDController(rtol=tp.rtol, atol=tp.atol, step_ts=ts1)
-        s1 = diffrax.diffeqsolve(term, diffrax.Kvaerno5(), x0, x_split, dt0=None, y0=y0, max_steps=tp.max_steps,
-                                 stepsize_controller=ctrl1, saveat=diffrax.SaveAt(ts=ts1, t1=True), throw=False)
+        ts_a = jnp.clip(lna_out, x0, x_tc)
+        ts_b = jnp.clip(lna_out, x_tc, x_split)
+        if tp.tca:
+            save_a = diffrax.SaveAt(subs=[diffrax.SubSaveAt(ts=ts_a, fn=out_fn), diffrax.SubSaveAt(t1=True)])
+            sa = diffrax.diffeqsolve(term, diffrax.Tsit5(), x0, x_tc, dt0=None, y0=y0, args=1.0,
+                                     max_steps=tp.max_steps, saveat=save_a, throw=False,
+                                     stepsize_controller=diffrax.PIDController(rtol=tp.rtol, atol=tp.atol,
+                                                                               step_ts=ts_a))
+            y_tc, out_a = tca_exit_state(sa.ys[1][-1], x_tc, tab, lay), sa.ys[0]
+            ok_a, n_a = sa.result == diffrax.RESULTS.successful, sa.stats["num_steps"]
+        else:
+            y_tc, out_a, ok_a, n_a = y0, jnp.zeros((lna_out.shape[0], 2)), True, 0
+        save_b = diffrax.SaveAt(subs=[diffrax.SubSaveAt(ts=ts_b, fn=out_fn), diffrax.SubSaveAt(t1=True)])
+        sb = diffrax.diffeqsolve(term, diffrax.Kvaerno5(), x_tc, x_split, dt0=None, y0=y_tc, args=0.0,
+                                 max_steps=tp.max_steps,
+                                 stepsize_controller=diffrax.PIDController(rtol=tp.rtol, atol=tp.atol, step_ts=ts_b),
+                                 saveat=save_b, throw=False)
         ctrl2 = diffrax.PIDController(rtol=tp.rtol, atol=tp.atol, step_ts=ts2, jump_ts=jnp.reshape(x_sw, (1,)))
-        s2 = diffrax.diffeqsolve(term, diffrax.Tsit5(), x_split, lna_end, dt0=None, y0=s1.ys[-1],
+        s2 = diffrax.diffeqsolve(term, diffrax.Tsit5(), x_split, lna_end, dt0=None, y0=sb.ys[1][-1], args=0.0,
                                  max_steps=tp.max_steps, stepsize_controller=ctrl2,
-                                 saveat=diffrax.SaveAt(ts=ts2), throw=False)
-        ys = jnp.where((lna_out <= x_split)[:, None], s1.ys[:-1], s2.ys)
+                                 saveat=diffrax.SaveAt(ts=ts2, fn=out_fn), throw=False)
+        hp_p = jnp.where((lna_out <= x_tc)[:, None], out_a,
+                         jnp.where((lna_out <= x_split)[:, None], sb.ys[0], s2.ys))
         on = jnp.where(lna_out < x_sw, 1.0, 0.0)
-        bgs = jax.vmap(tab.at)(lna_out)
-        t2, p = jax.vmap(lambda y, bg, a, o: source_terms(y, bg, a, lay, o))(ys, bgs, aux, on)
-        ok = (s1.result == diffrax.RESULTS.successful) & (s2.result == diffrax.RESULTS.successful)
-        return t2, p, ok, s1.stats["num_steps"] + s2.stats["num_steps"] * 1000
+        g, _, emk, _ = aux
+        t2 = -hp_p[:, 0] * emk + g * on * hp_p[:, 1]
+        p = SQRT6 * g * on * hp_p[:, 1]
+        ok = (ok_a & (sb.result == diffrax.RESULTS.successful)
+              & (s2.result == diffrax.RESULTS.successful))
+        return t2, p, ok, n_a + sb.stats["num_steps"] * 1000 + s2.stats["num_steps"] * 1000000
 
-    t2, p, ok, n_steps = jax.vmap(one)(k)
-    return {"t2": t2, "p": p}, ok, n_steps
+    n_k = k.shape[0]
+    n_g = max(1, min(int(tp.k_groups), n_k))
+    size = -(-n_k // n_g)
+    kp = jnp.concatenate([k, jnp.broadcast_to(k[-1:], (n_g * size - n_k,))]).reshape(n_g, size)
+    t2, p, ok, n_steps = jax.lax.map(jax.vmap(one), kp)
+    cut = lambda v: v.reshape((n_g * size,) + v.shape[2:])[:n_k]  # noqa: E731
+    return {"t2": cut(t2), "p": cut(p)}, cut(ok), cut(n_steps)
 
 
 # ----------------------------------------------------------------------------------------------------------
