@@ -78,7 +78,7 @@ _PHYSICS_KEYS = {
     "h", "H0", "100*theta_s", "omega_b", "Omega_b", "omega_cdm", "Omega_cdm", "A_s", "ln10^{10}A_s",
     "ln_A_s_1e10", "n_s", "alpha_s", "k_pivot", "tau_reio", "z_reio", "N_ur", "Omega_ur", "omega_ur", "N_ncdm",
     "m_ncdm", "T_ncdm", "deg_ncdm", "Omega_k", "Omega_Lambda", "Omega_fld", "w0_fld", "wa_fld",
-    "cs2_fld", "YHe", "T_cmb", "r", "n_t", "Neff", "use_ppf", "c_gamma_over_c_fld", "theta_s_100",
+    "cs2_fld", "YHe", "T_cmb", "r", "n_t", "alpha_t", "Neff", "use_ppf", "c_gamma_over_c_fld", "theta_s_100",
     "Omega_m", "omega_m", "sigma8", "S8",
 }
 KNOWN_KEYS = _REQUEST_KEYS | _PHYSICS_KEYS
@@ -154,6 +154,7 @@ class CosmoParams(eqx.Module):
     r: Any
     n_t: Any
     theta_s_100: Any
+    alpha_t: Any = 0.0  # tensor running (CLASS default scc: r/8 (r/8 + n_s - 1), set in from_class_dict)
     # static structure
     closure: str = eqx.field(static=True, default="lambda")  # "lambda" or "fld"
     has_fld: bool = eqx.field(static=True, default=False)
@@ -547,6 +548,9 @@ def from_class_dict(d: dict, unread: str = "error", amplitude_from_sigma8: bool 
     r = _ranged(p, "r", D["r"])
     # CLASS default n_t = "scc": -r/8 (2 - r/8 - n_s) (input.c, single-field consistency)
     n_t = _float("n_t", p["n_t"]) if "n_t" in p and str(p["n_t"]) != "scc" else -r / 8.0 * (2.0 - r / 8.0 - n_s)
+    # CLASS default alpha_t = "scc": r/8 (r/8 + n_s - 1) (input.c, single-field consistency)
+    alpha_t = (_float("alpha_t", p["alpha_t"]) if "alpha_t" in p and str(p["alpha_t"]) != "scc"
+               else r / 8.0 * (r / 8.0 + n_s - 1.0))
 
     params = CosmoParams(
         h=h, omega_b=omega_b, omega_cdm=omega_cdm, Omega_k=Omega_k, Omega_Lambda=Omega_Lambda,
@@ -555,7 +559,7 @@ def from_class_dict(d: dict, unread: str = "error", amplitude_from_sigma8: bool 
         N_ur=N_ur, T_cmb=T_cmb, YHe=YHe, m_ncdm=jnp.asarray(m_ncdm), T_ncdm=jnp.asarray(T_ncdm),
         deg_ncdm=jnp.asarray(deg_ncdm), w0_fld=_ranged(p, "w0_fld", D["w0_fld"]),
         wa_fld=_ranged(p, "wa_fld", D["wa_fld"]),
-        cs2_fld=_ranged(p, "cs2_fld", D["cs2_fld"]), r=r, n_t=n_t, theta_s_100=theta,
+        cs2_fld=_ranged(p, "cs2_fld", D["cs2_fld"]), r=r, n_t=n_t, theta_s_100=theta, alpha_t=alpha_t,
         closure=closure, has_fld=has_fld, h_from_theta_s=h_from_theta_s, reio_from_tau=reio_from_tau,
         YHe_from_bbn=YHe_from_bbn, recombination=recomb, reionization=reionization,
     )

@@ -68,6 +68,7 @@ class Precision:
     sources: SourcePrecision = SourcePrecision()  # CMB source functions (sampling, steps)
     transfer: "TransferPrecision | None" = None  # CMB line of sight + harmonic (None: TransferPrecision())
     lensing: "LensingPrecision | None" = None  # CMB lensing (None: LensingPrecision(), CLASS's defaults)
+    tensors: "object | None" = None  # tensor modes (perturbations.tensors.TensorPrecision; None: CLASS's defaults)
 
 
 PRESETS: dict[str, Precision] = {

@@ -231,9 +231,9 @@ def _check_cmb_request(request) -> None:
                                 and ("tCl" in request.output or "pCl" in request.output)):
         raise CosmoSevereError("Parameter 'lensing' = yes: lensed CMB C_l need 'modes' with 's' and 'output' with "
                                "'tCl' and/or 'pCl', and 'lCl' (CLASS input.c)")
-    if has_cl and any(m != "s" for m in request.modes):
-        raise NotImplementedOutputError(f"Parameter 'modes' = {','.join(request.modes)}: tensor and vector C_l "
-                                        "are not implemented in boltzax yet (scalars only: modes = s)")
+    if has_cl and any(m not in ("s", "t") for m in request.modes):
+        raise NotImplementedOutputError(f"Parameter 'modes' = {','.join(request.modes)}: vector C_l are not "
+                                        "implemented in boltzax yet (modes = s, t or s,t)")
 
 
 def _cmb_compute(res, precision, request) -> dict:
@@ -241,11 +241,54 @@ def _cmb_compute(res, precision, request) -> dict:
     delta_l_max with lensing), lensed to l_max_scalars; kept on the device until asked for."""
     from ..cmb import cmb_spectra
 
+    if "t" in request.modes:
+        return _cmb_compute_with_tensors(res, precision, request)
     out = cmb_spectra(res, precision, request.l_max_scalars, request.lensing)
     if not bool(out["grids_ok"]):
         raise CosmoComputationError("CMB C_l: the static line-of-sight grids (sized from boltzax.cmb."
                                     "SIZING_COSMOLOGIES) are too small for this cosmology")
     if not np.all(np.isfinite(np.asarray(out["unlensed"]["tt"]))):
+        raise CosmoComputationError("non-finite CMB C_l: check the input ranges")
+    return out
+
+
+def _cmb_compute_with_tensors(res, precision, request) -> dict:
+    """modes = t or s,t (boltzax.cmb_tensors): raw C_l = scalar + tensor C_l, each up to its own l_max (CLASS
+    harmonic_cl_at_l sums the modes with l <= their l_max); with lensing CLASS lenses that total (lensing.c reads
+    harmonic_cl_at_l), so the lensed spectra are recomputed from the sum."""
+    import jax.numpy as jnp
+
+    from ..cmb import CL_KEYS, cmb_spectra, lensing_precision, static_grid_sizes, unlensed_l_max
+    from ..cmb_tensors import tensor_cl
+    from ..lensing import lensed_cl
+
+    has_s = "s" in request.modes
+    l_t = int(request.l_max_tensors)
+    ten = tensor_cl(res, precision, l_t, int(request.l_max_scalars) if has_s else None)
+    if not bool(ten["grids_ok"]) or not np.all(np.isfinite(np.asarray(ten["bb"]))):
+        raise CosmoComputationError("tensor C_l: the static grids (boltzax.cmb_tensors.static_tensor_sizes) are "
+                                    "too small for this cosmology, or the tensor solve failed")
+    out = cmb_spectra(res, precision, request.l_max_scalars, request.lensing) if has_s else {"grids_ok": True}
+    if has_s and not bool(out["grids_ok"]):
+        raise CosmoComputationError("CMB C_l: the static line-of-sight grids (sized from boltzax.cmb."
+                                    "SIZING_COSMOLOGIES) are too small for this cosmology")
+    scal = out.get("unlensed", {})
+    n = max(len(scal["tt"]) if has_s else 0, l_t + 1)
+
+    def padded(v):
+        return jnp.zeros(n).at[: v.shape[0]].set(v)
+
+    unl = {"ell": jnp.arange(n)}
+    for key in CL_KEYS:
+        v = padded(scal[key]) if has_s else jnp.zeros(n)
+        unl[key] = v + padded(ten[key]) if key in ten else v
+    out = dict(out, unlensed=unl, tensor=ten)
+    if has_s and request.lensing:
+        l_unl = unlensed_l_max(request.l_max_scalars, precision, True)
+        sizes = static_grid_sizes(precision, l_unl)
+        total = {k: v[: l_unl + 1] for k, v in unl.items()}
+        out["lensed"] = lensed_cl(total, int(request.l_max_scalars), lensing_precision(precision), l_nodes=sizes.ls)
+    if not np.all(np.isfinite(np.asarray(unl["tt"]))):
         raise CosmoComputationError("non-finite CMB C_l: check the input ranges")
     return out
 
