@@ -138,7 +138,6 @@ def test_halofit_class_end_to_end(name):
 def test_halofit_requests():
     """hmcode with lensing still raises (the nonlinear lensing potential); halofit needs mPk; nonlinear
     accessors need a nonlinear method."""
-    base = {"output": "mPk"}
     c = boltzax.Class()
     c.set({"output": "mPk, tCl, lCl", "lensing": "yes", "non_linear": "hmcode"})
     with pytest.raises(boltzax.NotImplementedOutputError):
