@@ -136,10 +136,10 @@ def test_halofit_class_end_to_end(name):
 
 
 def test_halofit_requests():
-    """hmcode still raises; halofit needs mPk; nonlinear accessors need a nonlinear method."""
-    base = {"output": "mPk"}
+    """hmcode with lensing still raises (the nonlinear lensing potential); halofit needs mPk; nonlinear
+    accessors need a nonlinear method."""
     c = boltzax.Class()
-    c.set({**base, "non_linear": "hmcode"})
+    c.set({"output": "mPk, tCl, lCl", "lensing": "yes", "non_linear": "hmcode"})
     with pytest.raises(boltzax.NotImplementedOutputError):
         c.compute()
     c = boltzax.Class()

@@ -189,21 +189,21 @@ def _root_fn(prec):
             r2 = jnp.where(diff < -tol, r, r2)
             return r1, r2, (r1 + r2) / 2.0, diff, it + 1
 
-        _, _, r, _, it = jax.lax.while_loop(cond, body, (r1, r2, r0, jnp.asarray(jnp.inf), jnp.asarray(0)))
+        _, _, r, diff, it = jax.lax.while_loop(cond, body, (r1, r2, r0, jnp.asarray(jnp.inf), jnp.asarray(0)))
         r_bis = r
         for _ in range(prec.newton_steps):
             f, dfdr = jax.value_and_grad(F, argnums=3)(sg, pk, dc, r)
             r = r - f / dfdr
-        return jnp.where(newton > 0, r, r_bis), it.astype(float)
+        return jnp.where(newton > 0, r, r_bis), it.astype(float), diff
 
     @root.defjvp
     def root_jvp(primals, tangents):
         sg, pk, dc = primals[:3]
         dpk, ddc = tangents[1:3]
-        r, it = root(*primals)
+        r, it, diff = root(*primals)
         _, df = jax.jvp(lambda p, d: F(sg, p, d, r), (pk, dc), (dpk, ddc))
         dfdr = jax.grad(F, argnums=3)(sg, pk, dc, r)
-        return (r, it), (-df / dfdr, jnp.zeros_like(it))
+        return (r, it, diff), (-df / dfdr, jnp.zeros_like(it), jnp.zeros_like(diff))
 
     return root
 
@@ -276,9 +276,12 @@ def hmcode_at_z(g: HMcodeGrid, prec: HMcodePrecision, dyn, c: HMcodeCosmo, table
     i_nl = jnp.clip(jnp.searchsorted(nu, 1.0, side="right") - 1, 1, n - 3)
     r0 = (1.0 - nu[i_nl]) / (nu[i_nl + 1] - nu[i_nl]) * (r_real[i_nl + 1] - r_real[i_nl]) + r_real[i_nl]
     r_start = jnp.where(computable, r0, r_real[n // 2])
-    r_nl, it = _root_fn(prec)(g.sigma, p_cb, jnp.where(computable, dc, sig[n // 2]), r_real[i_nl - 1],
-                              r_real[i_nl + 2], r_start, dyn[0], dyn[1])
-    sigma_nl = jnp.sqrt(hc.sigma2(g.sigma, p_cb, r_nl))
+    dc_root = jnp.where(computable, dc, sig[n // 2])
+    r_nl, it, diff_last = _root_fn(prec)(g.sigma, p_cb, dc_root, r_real[i_nl - 1], r_real[i_nl + 2], r_start, dyn[0],
+                                         dyn[1])
+    # CLASS's n_eff uses sigma at the last bisection point, which is not R_nl when the first guess already met
+    # the tolerance (CLASS then returns the bracket's midpoint as R_nl); at the exact root both are delta_c
+    sigma_nl = jnp.where(dyn[1] > 0, jnp.sqrt(hc.sigma2(g.sigma, p_cb, r_nl)), dc_root + diff_last)
     k_nl = 1.0 / r_nl
     computable = computable & (k_nl <= g.k_ext[g.n_nodes - 1])
     n_eff = -3.0 - r_nl * sigma_nl**-2 * hc.sigma_prime(g.sigma, p_cb, r_nl)
