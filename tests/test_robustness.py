@@ -222,6 +222,7 @@ def test_nonfinite_background_names_cosmology(monkeypatch):
         c.compute()
 
 
+@pytest.mark.slow  # its own compilation (the 100*theta_s root solve): minutes cold
 def test_theta_s_root_out_of_reach():
     """100*theta_s = 1.9 is in its allowed range but no h in [0.3, 1.5] gives it: the root solve's miss is a
     CosmoComputationError naming 100*theta_s and the range searched."""

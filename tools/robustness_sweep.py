@@ -63,7 +63,8 @@ def run_point(d: dict, precision: str) -> tuple[str, str, float]:
     try:
         c.compute()
         s8 = c.sigma8()
-        pk = np.array([[c.pk_lin(k, z) for k in K_TEST] for z in Z_TEST])
+        k_lo = float(np.min(c.get_pk_and_k_and_z()[1]))  # closed space: CLASS's first mode sqrt((8 - 1e-4) K)
+        pk = np.array([[c.pk_lin(max(k, k_lo), z) for k in K_TEST] for z in Z_TEST])
     except (CosmoSevereError, CosmoComputationError) as e:
         msg = str(e)
         named = any(f"'{n}'" in msg for n in d) or "cosmology:" in msg
