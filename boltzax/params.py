@@ -67,7 +67,8 @@ PLANCK18 = {
 _REQUEST_KEYS = {
     "output", "lensing", "modes", "l_max_scalars", "l_max_tensors", "P_k_max_1/Mpc", "P_k_max_h/Mpc",
     "z_pk", "z_max_pk", "non_linear", "non linear", "recombination", "reio_parametrization",
-    "k_output_values", "gauge", "get_perturbations_in_current_gauge", "IR resummation", "Bias tracers", "RSD", "AP", "Omfid", "cb", "PNG", "FFTLog mode", "Input Pk",
+    "k_output_values", "gauge", "get_perturbations_in_current_gauge",
+    "IR resummation", "Bias tracers", "RSD", "AP", "Omfid", "cb", "PNG", "FFTLog mode", "Input Pk",
     "no-wiggle", "alpha_rs", "PT_k_max_h/Mpc",
     # HMcode (non_linear = hmcode; CLASS input.c input_read_parameters_nonlinear) and the no-wiggle spectra
     "hmcode_version", "HMcode_version", "hmcode version", "eta_0", "c_min", "feedback_model", "feedback model",

@@ -27,6 +27,11 @@ class PerturbationsMixin:
         req = self._request
         if not req.k_output_values:
             return {}
+        if not set(req.output) - {"", "Sd"}:
+            from ..errors import CosmoSevereError
+
+            raise CosmoSevereError("get_perturbations: CLASS computes no perturbations without an 'output' (e.g. "
+                                   "'mPk' or 'tCl'), so 'k_output_values' has nothing to store")
         if any(m != "s" for m in req.modes):
             raise NotImplementedOutputError(f"get_perturbations: tensor and vector modes (modes = "
                                             f"{','.join(req.modes)}) are not implemented in boltzax yet")
