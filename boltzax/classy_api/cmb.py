@@ -70,6 +70,8 @@ class CMBMixin:
         cl = self._cmb()
         if cl is None:
             raise CosmoSevereError("No sources computed: get_sources needs a C_l output ('tCl', 'pCl' or 'lCl')")
+        if "sources" not in cl:  # modes = t: classy returns the scalar sources only
+            raise CosmoSevereError("No scalar sources computed: get_sources needs 'modes' with 's'")
         src, k, tau = cl["sources"]
         # CLASS's own time list: without the front padding to the static length (sampling.py)
         res = self._r()
