@@ -45,11 +45,12 @@ class CMBMixin:
         if lmax == -1:
             lmax = lmax_r
         if lmax > lmax_r:
+            lname = "l_max_scalars" if "s" in self._request.modes else "l_max_tensors"
             if not nofail:
-                what = "l_max_scalars" + (" + delta_l_max" if which == "unlensed" and self._request.lensing else "")
+                what = lname + (" + delta_l_max" if which == "unlensed" and self._request.lensing else "")
                 raise CosmoSevereError(f"Can only compute up to lmax={lmax_r} ({what} = {lmax_r}; set "
-                                       f"'l_max_scalars' or pass nofail=True)")
-            self.set(l_max_scalars=lmax)  # classy: _pars_check("l_max_scalars", lmax), then recompute
+                                       f"'{lname}' or pass nofail=True)")
+            self.set(**{lname: lmax})  # classy: _pars_check("l_max_scalars", lmax), then recompute
             return self._cl_out(which, lmax, False, missing)
         out = {k: np.array(arrays[k][: lmax + 1], dtype=float) for k in cl_keys(self._request.output)}
         out["ell"] = np.arange(lmax + 1)
