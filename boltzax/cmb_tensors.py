@@ -27,7 +27,6 @@ import math
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from .perturbations.tensors import TensorPrecision, class_tensor_k_list, solve_sources, tensor_k_grid
 

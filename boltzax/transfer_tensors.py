@@ -25,11 +25,9 @@ times) to raw C_l^{TT, EE, TE, BB} of the tensor modes:
 from __future__ import annotations
 
 import functools
-import math
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from .bessel import hermite_j_intervals
 from .primordial import tensor_spectrum
@@ -50,12 +48,12 @@ def tensor_l_nodes(ls_all: tuple, l_max_tensors: int) -> tuple:
     return tuple(ls[:n])
 
 
-def tensor_transfers(table, ls, x_min: float, dx: float, q, s_q, r, w, ra_rec, r_cut, q_last,
+def tensor_transfers(table, x_min: float, dx: float, q, s_q, r, w, ra_rec, r_cut, q_last,
                      neglect_late_source: float = 400.0):
-    """Delta^T, Delta^E, Delta^B (n_l, n_q) for the static l nodes ``ls`` (one l at a time, lax.map).
+    """Delta^T, Delta^E, Delta^B (n_l, n_q) for the l nodes of ``table`` (one l at a time, lax.map).
 
-    table: bessel arrays (``intervals`` (n_l, n_int, 8), ``x_cut``) for exactly these l; s_q (n_q, n_tau, 2):
-    t2, p at q; r = tau0 - tau (decreasing), w its trapezoid weights; r_cut = tau0 - tau_cut; q_last: the
+    table: bessel arrays (``intervals`` (n_l, n_int, 8), ``ls``, ``x_cut``) for the tensor l nodes;
+    s_q (n_q, n_tau, 2): t2, p at q; r = tau0 - tau (decreasing), w its trapezoid weights; r_cut = tau0 - tau_cut; q_last: the
     last tensor k (transfers zero above it)."""
     late = r < r_cut  # tau > tau_cut
 
@@ -95,7 +93,7 @@ def tensor_cls(sources, k, n_k, tau, q, n_q, tau0, ra_rec, tau_cut, A_s, r, n_t,
     s_q = spline_eval(k, s, m, jnp.minimum(q, k_last))
     rr = tau0 - tau
     w = trapezoid_weights(rr)
-    d_t, d_e, d_b = tensor_transfers(table, ls, x_min, dx, q, s_q, rr, w, ra_rec, tau0 - tau_cut, k_last,
+    d_t, d_e, d_b = tensor_transfers(table, x_min, dx, q, s_q, rr, w, ra_rec, tau0 - tau_cut, k_last,
                                      neglect_late_source)
     pk = tensor_spectrum(q, A_s, r, n_t, alpha_t, k_pivot)
     fac = (4.0 * jnp.pi * pk / q)[:, None]

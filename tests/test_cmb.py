@@ -129,7 +129,7 @@ def test_native_matches_class(fast_class):
 
 
 @pytest.mark.parametrize("extra, error, match", [
-    ({"modes": "s,t", "r": 0.1}, NotImplementedOutputError, "tensor"),
+    ({"modes": "s,v"}, NotImplementedOutputError, "vector"),  # tensors: tests/test_tensors.py
     ({"output": "tCl", "lensing": "yes"}, CosmoSevereError, "lensing"),
     ({"Omega_k": 0.03}, NotImplementedOutputError, "Omega_k"),
 ])

@@ -45,11 +45,12 @@ class CMBMixin:
         if lmax == -1:
             lmax = lmax_r
         if lmax > lmax_r:
+            lname = "l_max_scalars" if "s" in self._request.modes else "l_max_tensors"
             if not nofail:
-                what = "l_max_scalars" + (" + delta_l_max" if which == "unlensed" and self._request.lensing else "")
+                what = lname + (" + delta_l_max" if which == "unlensed" and self._request.lensing else "")
                 raise CosmoSevereError(f"Can only compute up to lmax={lmax_r} ({what} = {lmax_r}; set "
-                                       f"'l_max_scalars' or pass nofail=True)")
-            self.set(l_max_scalars=lmax)  # classy: _pars_check("l_max_scalars", lmax), then recompute
+                                       f"'{lname}' or pass nofail=True)")
+            self.set(**{lname: lmax})  # classy: _pars_check("l_max_scalars", lmax), then recompute
             return self._cl_out(which, lmax, False, missing)
         out = {k: np.array(arrays[k][: lmax + 1], dtype=float) for k in cl_keys(self._request.output)}
         out["ell"] = np.arange(lmax + 1)
@@ -73,6 +74,8 @@ class CMBMixin:
         if self._request.gauge != "synchronous":
             raise NotImplementedOutputError("get_sources in Newtonian gauge (gauge = newtonian) is not implemented "
                                             "yet: CLASS's Newtonian-gauge source split differs (synchronous only)")
+        if "sources" not in cl:  # modes = t: classy returns the scalar sources only
+            raise CosmoSevereError("No scalar sources computed: get_sources needs 'modes' with 's'")
         src, k, tau = cl["sources"]
         # CLASS's own time list: without the front padding to the static length (sampling.py)
         res = self._r()
