@@ -92,8 +92,7 @@ def test_every_classy_method_exists():
     assert not missing, missing
 
 
-@pytest.mark.parametrize("name", ["get_Weyl_pk_and_k_and_z", "pk_analytic_nw", "spectral_distortion",
-                                  "pk_numerical_nw"])
+@pytest.mark.parametrize("name", ["get_Weyl_pk_and_k_and_z", "spectral_distortion"])
 def test_unimplemented_methods_name_themselves(name):
     with pytest.raises(NotImplementedOutputError, match=name):
         getattr(Class(), name)()
