@@ -164,6 +164,14 @@ def derivs_tau(y, k, bg, lay: TensorLayout, photons_on, tca=0.0):
     return jnp.concatenate([jnp.stack([hp, hpp]), photons_on * dfg, photons_on * dgg, dfu])
 
 
+def _crossing(f, grid, dlna):
+    """ln a of the first upward zero crossing of f (sampled on the uniform ln a ``grid``, step ``dlna``),
+    linear between rows."""
+    i = jnp.argmax(f > 0)
+    w = f[i - 1] / (f[i - 1] - f[i])
+    return grid[i - 1] + w * dlna
+
+
 def start_lna(k, tab, tp: TensorPrecision):
     """CLASS's start time of a mode (perturbations_start_time_of_mode), as ln a: the earlier of the times at
     which aH/kappa' = start_small_k_at_tau_c_over_tau_h and k/(aH) = start_large_k_at_tau_h_over_tau_k,
@@ -173,13 +181,7 @@ def start_lna(k, tab, tp: TensorPrecision):
     grid = tab.lna0 + tab.dlna * jnp.arange(tab.ln_aH.shape[0])
     f1 = tab.ln_aH - tab.ln_dkappa - math.log(tp.start_small_k_at_tau_c_over_tau_h)  # increasing early on
     f2 = jnp.log(k) - tab.ln_aH - math.log(tp.start_large_k_at_tau_h_over_tau_k)  # increasing (radiation era)
-
-    def crossing(f):
-        i = jnp.argmax(f > 0)
-        w = f[i - 1] / (f[i - 1] - f[i])
-        return grid[i - 1] + w * tab.dlna
-
-    return jnp.minimum(crossing(f1), crossing(f2))
+    return jnp.minimum(_crossing(f1, grid, tab.dlna), _crossing(f2, grid, tab.dlna))
 
 
 def initial_state(k, lna, tab, lay: TensorLayout):
@@ -210,13 +212,7 @@ def tca_lna(k, tab, tp: TensorPrecision):
     grid = tab.lna0 + tab.dlna * jnp.arange(tab.ln_aH.shape[0])
     f1 = tab.ln_aH - tab.ln_dkappa - math.log(tp.tca_tau_c_over_tau_h)
     f2 = jnp.log(k) - tab.ln_dkappa - math.log(tp.tca_tau_c_over_tau_k)
-
-    def crossing(f):
-        i = jnp.argmax(f > 0)
-        w = f[i - 1] / (f[i - 1] - f[i])
-        return grid[i - 1] + w * tab.dlna
-
-    return jnp.minimum(crossing(f1), crossing(f2))
+    return jnp.minimum(_crossing(f1, grid, tab.dlna), _crossing(f2, grid, tab.dlna))
 
 
 def tca_exit_state(y, lna, tab, lay: TensorLayout):
