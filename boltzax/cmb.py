@@ -130,14 +130,17 @@ def static_grid_sizes(precision: Precision, l_unl: int) -> tr.GridSizes:
 
 
 @functools.partial(jax.jit, static_argnames=("precision", "l_max", "lensing", "sizes"))
-def _cmb_spectra(res, table, precision: Precision, l_max: int, lensing: bool, sizes: tr.GridSizes):
+def _cmb_spectra(res, table, precision: Precision, l_max: int, lensing: bool, sizes: tr.GridSizes, nl_corr=None):
     from .harmonic import cls_from_sources
     from .lensing import lensed_cl
 
     l_unl = sizes.l_max
     src, k, tau = _sources(res, source_precision_for(precision, l_unl))
     th, bg, p = res.thermo, res.background, res.params
-    unl, diag = cls_from_sources(src, k, tau, bg.conformal_age, th.tau_rec, th.ra_rec, tau_cut(res), p.A_s, p.n_s,
+    los = src
+    if nl_corr is not None:  # CLASS transfer_perturbation_copy_sources_and_nl_corrections (classy_api.nonlinear_lensing)
+        los = dict(src, phi_plus_psi=src["phi_plus_psi"] * nl_corr)
+    unl, diag = cls_from_sources(los, k, tau, bg.conformal_age, th.tau_rec, th.ra_rec, tau_cut(res), p.A_s, p.n_s,
                                  p.alpha_s, p.k_pivot, table, sizes=sizes, prec=transfer_precision(precision))
     ok = diag["window_ok"]
     bad = lambda d: {n: (v if n == "ell" else jnp.where(ok, v, jnp.nan)) for n, v in d.items()}  # noqa: E731
@@ -147,10 +150,13 @@ def _cmb_spectra(res, table, precision: Precision, l_max: int, lensing: bool, si
     return out
 
 
-def cmb_spectra(res, precision: "str | Precision | None", l_max: int, lensing: bool = False) -> dict:
+def cmb_spectra(res, precision: "str | Precision | None", l_max: int, lensing: bool = False, nl_corr=None) -> dict:
     """{'unlensed': raw C_l to l_unl = `unlensed_l_max`, 'lensed': lensed C_l to l_max (with lensing),
     'grids_ok': bool, 'sources': (sources, k, tau) as `scalar_sources`}: the pieces `cmb_cls` picks from (the
-    ``Class`` wrapper keeps them all, as CLASS)."""
+    ``Class`` wrapper keeps them all, as CLASS).  ``nl_corr`` (n_k, n_tau) on the source nodes, optional:
+    the nonlinear factor sqrt(P_nl / P_lin) multiplying the lensing source phi + psi (CLASS transfer.c,
+    transfer_perturbation_copy_sources_and_nl_corrections; `classy_api.nonlinear_lensing`); 'sources' stay
+    uncorrected, as CLASS's ppt->sources."""
     from .bessel import bessel_table
 
     precision = get_precision(precision)
@@ -162,6 +168,8 @@ def cmb_spectra(res, precision: "str | Precision | None", l_max: int, lensing: b
     tp = transfer_precision(precision)
     with jax.ensure_compile_time_eval():
         table = bessel_table(sizes.ls, sizes.x_max, tp.hyper_sampling_flat, tp.hyper_x_min).arrays()
+    if nl_corr is not None:
+        return _cmb_spectra(res, table, precision, l_max, bool(lensing), sizes, jnp.asarray(nl_corr))
     return _cmb_spectra(res, table, precision, l_max, bool(lensing), sizes)
 
 

@@ -136,12 +136,8 @@ def test_halofit_class_end_to_end(name):
 
 
 def test_halofit_requests():
-    """hmcode with lensing still raises (the nonlinear lensing potential); halofit needs mPk; nonlinear
-    accessors need a nonlinear method."""
-    c = boltzax.Class()
-    c.set({"output": "mPk, tCl, lCl", "lensing": "yes", "non_linear": "hmcode"})
-    with pytest.raises(boltzax.NotImplementedOutputError):
-        c.compute()
+    """halofit needs mPk (or lCl: the nonlinear lensing potential, test_nl_lensing.py); nonlinear accessors need
+    a nonlinear method."""
     c = boltzax.Class()
     c.set({"output": "tCl", "non_linear": "halofit"})  # non_linear is read (an output), mPk missing
     with pytest.raises(boltzax.CosmoSevereError, match="mPk"):

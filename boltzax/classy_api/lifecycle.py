@@ -120,13 +120,6 @@ class LifecycleMixin:
         check_nonlinear_request(request)  # halofit and hmcode need mPk (classy_api.nonlinear)
         if request.non_linear not in ("none", "pt", "halofit", "hmcode"):
             raise NotImplementedOutputError(f"Parameter 'non_linear' = '{request.non_linear}' not implemented yet")
-        if request.non_linear in ("halofit", "hmcode") and ("lCl" in request.output or request.lensing):
-            # CLASS computes C_l^phiphi (and lenses) with the non-linear potential when non_linear is set; boltzax's
-            # CMB uses the linear one, so refuse rather than return spectra CLASS would not give
-            raise NotImplementedOutputError(f"'non_linear' = {request.non_linear} with 'lCl' or 'lensing' (C_l^phiphi "
-                                            "and lensing "
-                                            "from the non-linear potential) is not implemented yet; boltzax's "
-                                            "lensing uses the linear potential: drop 'non_linear' for the C_l")
         check_request(request)  # non linear = PT needs mPk (classy_pt)
         from ..pipeline import compute
 
@@ -243,7 +236,15 @@ def _cmb_compute(res, precision, request) -> dict:
 
     if "t" in request.modes:
         return _cmb_compute_with_tensors(res, precision, request)
-    out = cmb_spectra(res, precision, request.l_max_scalars, request.lensing)
+    nl_corr = None
+    if request.non_linear in ("halofit", "hmcode") and "lCl" in request.output:
+        # CLASS: the lensing source phi + psi times sqrt(P_nl / P_lin) (classy_api.nonlinear_lensing)
+        from ..cmb import unlensed_l_max
+        from .nonlinear_lensing import nl_corr_phi_plus_psi
+
+        l_unl = unlensed_l_max(request.l_max_scalars, precision, request.lensing)
+        nl_corr = nl_corr_phi_plus_psi(res, precision, request, l_unl)
+    out = cmb_spectra(res, precision, request.l_max_scalars, request.lensing, nl_corr=nl_corr)
     if not bool(out["grids_ok"]):
         raise CosmoComputationError("CMB C_l: the static line-of-sight grids (sized from boltzax.cmb."
                                     "SIZING_COSMOLOGIES) are too small for this cosmology")

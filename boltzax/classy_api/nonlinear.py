@@ -32,10 +32,11 @@ NONLINEAR_METHODS = {"none": 0, "halofit": 1, "hmcode": 2}
 
 
 def check_nonlinear_request(request) -> None:
-    """HaloFit and HMcode need the linear spectrum: 'output' must contain mPk."""
-    if request.non_linear in ("halofit", "hmcode") and "mPk" not in request.output:
-        raise CosmoSevereError(f"Parameter 'non_linear' = {request.non_linear} needs the linear power spectrum: add "
-                               "'mPk' to 'output'")
+    """HaloFit and HMcode need the linear spectrum (mPk) or a lensing potential to correct (lCl; CLASS input.c
+    sets has_nl_corrections_based_on_delta_m for either)."""
+    if request.non_linear in ("halofit", "hmcode") and "mPk" not in request.output and "lCl" not in request.output:
+        raise CosmoSevereError(f"Parameter 'non_linear' = {request.non_linear} needs the linear power spectrum or the "
+                               "lensing potential: add 'mPk' or 'lCl' to 'output'")
 
 
 @functools.lru_cache(maxsize=None)
