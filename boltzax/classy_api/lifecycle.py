@@ -240,8 +240,9 @@ def _cmb_compute(res, precision, request) -> dict:
     if request.non_linear in ("halofit", "hmcode") and "lCl" in request.output:
         # CLASS: the lensing source phi + psi times sqrt(P_nl / P_lin) (classy_api.nonlinear_lensing)
         from ..cmb import unlensed_l_max
-        from .nonlinear_lensing import nl_corr_phi_plus_psi
+        from .nonlinear_lensing import nl_corr_phi_plus_psi, nonlinear_source_precision
 
+        precision = nonlinear_source_precision(precision, request)  # the k list to max(P_k_max, 5 /Mpc)
         l_unl = unlensed_l_max(request.l_max_scalars, precision, request.lensing)
         nl_corr = nl_corr_phi_plus_psi(res, precision, request, l_unl)
     out = cmb_spectra(res, precision, request.l_max_scalars, request.lensing, nl_corr=nl_corr)

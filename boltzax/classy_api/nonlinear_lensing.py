@@ -40,6 +40,26 @@ Z_NODES = tuple([0.0] + [float(np.expm1(x)) for x in np.linspace(np.log1p(0.05),
 N_Z_PAD = 160
 
 
+def nonlinear_source_precision(precision, request):
+    """``precision`` with the source k list continued to max(P_k_max (with mPk), nonlinear_min_k_max = 5 /Mpc
+    [hmcode_min_k_max]) as CLASS's with a nonlinear method (perturbations.c, perturbations_get_k_list), so that
+    the full-Limber C_l^phiphi integrates the corrected source that far (transfer.c: k_max =
+    ppt->k[k_size - 1]).  boltzax's list ends at that k itself; CLASS's at its first log step (10 per decade)
+    beyond it (5-6.3 /Mpc)."""
+    import dataclasses
+
+    from ..nonlinear.halofit import HalofitPrecision
+
+    k_nl = HalofitPrecision(**{f: v for st, f, v in request.class_precision if st == "halofit"}).min_k_max
+    if request.non_linear == "hmcode":
+        k_nl = max(k_nl, request.hmcode.min_k_max)
+    if "mPk" in request.output:
+        k_nl = max(k_nl, float(request.P_k_max))
+    sp = precision.sources
+    rule = dataclasses.replace(sp.k_rule, k_max_nonlinear=float(k_nl))
+    return dataclasses.replace(precision, sources=dataclasses.replace(sp, k_rule=rule))
+
+
 def _source_grid(res, precision, l_unl: int):
     """CLASS's source (k, tau) sampling for l_unl as the CMB pipeline uses it (numpy)."""
     import jax

@@ -59,6 +59,10 @@ class KSamplingRule:
     k_bao_center: float = 3.0
     k_bao_width: float = 4.0
     k_max_limber_over_l_max_scalars: float = 0.001
+    # with a nonlinear method CLASS continues the scalar list to max(P_k_max, nonlinear_min_k_max) [1/Mpc]
+    # (perturbations.c, perturbations_get_k_list: k_max = MAX(k_max, ppr->nonlinear_min_k_max)); the
+    # full-Limber lensing integral then runs to its last k (transfer.c).  0: no nonlinear method.
+    k_max_nonlinear: float = 0.0
 
 
 # CLASS's fiducial numbers (Planck 2018 point, tests/reference fid: tau0, r_s(z_rec), H0 in 1/Mpc), used only
@@ -94,6 +98,8 @@ def class_k_list(tau0, rs_rec, H0, K, l_max, r: KSamplingRule = KSamplingRule(),
         k = math.sqrt((8.0 - 1e-4) * K)
     k_cmb = r.k_max_tau0_over_l_max * l_max / tau0 / angular_rescaling
     k_max = max(k_cmb, r.k_max_limber_over_l_max_scalars * l_max) if lensing else k_cmb
+    if r.k_max_nonlinear > 0:
+        k_max = max(k_max, r.k_max_nonlinear)
     ks = [k]
     while k < k_cmb:
         k += float(_k_step(k, k_rec, s, r, np))
@@ -124,6 +130,8 @@ def source_k_sampling(tau0, rs_rec, H0, K, angular_rescaling, l_max: int, n_k: i
                                 jnp.sqrt((8.0 - 1e-4) * jnp.abs(K))))
     k_cmb = r.k_max_tau0_over_l_max * l_max / tau0 / ar
     k_max = jnp.maximum(k_cmb, r.k_max_limber_over_l_max_scalars * l_max) if lensing else k_cmb
+    if r.k_max_nonlinear > 0:  # static: the linear programs are unchanged
+        k_max = jnp.maximum(k_max, r.k_max_nonlinear)
     # node density dn/dln k on a fine log grid: k/step(k) below k_cmb, k_per_decade/ln 10 above
     lk = jnp.linspace(jnp.log(k_min), jnp.log(k_max), n_fine)
     kk = jnp.exp(lk)
