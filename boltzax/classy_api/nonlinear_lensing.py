@@ -25,8 +25,9 @@ counted from today, as CLASS.
 
 Differences left: CLASS's sigma integrals run over its CMB+pk scalar k list (denser below the CMB k_max) where
 boltzax uses the pk-run list (`class_k_grid`); CLASS's k spline of the sources (transfer_interpolate_sources)
-continues past the CMB k_max to 5 /Mpc.  Nodes beyond ``Z_NODES[-1]`` get 1 (CLASS: computed while computable;
-at k <= 0.5 /Mpc and z > 10 the correction is below 1e-4).
+continues past the CMB k_max to 5 /Mpc.  Nodes beyond ``Z_NODES[-1]`` = 10, and beyond the latest ``N_Z_PAD`` nodes
+with z <= 10, get 1 (CLASS: computed while computable; the size of that difference was not measured).
+The source k list itself continues to max(P_k_max, 5 /Mpc) (`nonlinear_source_precision`).
 """
 
 from __future__ import annotations
