@@ -75,24 +75,10 @@ def test_pk_gradient_matches_finite_differences():
     perturbations equals central finite differences (1e-3 relative) at two wavenumbers, at three
     cosmologies (one compilation: the base cosmology is an argument).  The 'fast' preset keeps the
     compilation short: the derivative of the discrete solution is what is checked."""
-    fast = boltzax.get_precision("fast")
-    pp = fast.perturbations
-    k = jnp.array([0.05, 0.3])
-    z = jnp.zeros(1)
-
-    def P(params):
-        res = boltzax.pipeline._compute(params, fast)
-        tab = boltzax.pipeline.perturbation_tables(res, pp)
-        dm, _ = transfer_grid(k, z, tab, pp)
-        return (2 * jnp.pi**2 / k**3 * primordial_PR(res.params, k)) * dm[:, 0] ** 2
+    from boltzax.testing import pk_jacobian_fn
 
     fields = ("omega_cdm", "m_ncdm")
-
-    def f(x, base):
-        return P(base.replace(omega_cdm=x[0], m_ncdm=x[1:2]))
-
-    f_jit = jax.jit(f)
-    jac_jit = jax.jit(jax.jacfwd(f))
+    f_jit, jac_jit = pk_jacobian_fn()
     for cosmo in ("lcdm_1", "fid", "lcdm_5"):
         base = reference_params(cosmo)
         x0 = jnp.array([base.omega_cdm, jnp.ravel(base.m_ncdm)[0]])  # m_ncdm keeps its (n_ncdm,) shape
