@@ -88,3 +88,26 @@ def test_pk_gradient_matches_finite_differences():
             fd = (f_jit(x0 + e, base) - f_jit(x0 - e, base)) / (2 * h)
             np.testing.assert_allclose(np.asarray(jac[:, i]), np.asarray(fd), rtol=1e-3,
                                        err_msg=f"{cosmo} {fields[i]}")
+    # issue 17: the same program at random points of the box widened by 20 % (h, omega_b, omega_cdm, A_s,
+    # n_s, tau_reio, N_ur, Omega_k, m_ncdm drawn; fixed seed): finite values and gradients, or the input is
+    # refused naming the parameter
+    from boltzax import CosmoSevereError, from_class_dict
+    from boltzax.testing import ROBUSTNESS_BOX, ROBUSTNESS_M_NCDM, ROBUSTNESS_WIDEN
+
+    rng = np.random.default_rng(8)
+    widened = {n: (lo - ROBUSTNESS_WIDEN * (hi - lo), hi + ROBUSTNESS_WIDEN * (hi - lo))
+               for n, (lo, hi) in {**ROBUSTNESS_BOX, "m_ncdm": ROBUSTNESS_M_NCDM}.items()
+               if n not in ("w0_fld", "wa_fld", "r")}
+    checked = 0
+    for _ in range(4):
+        d = {n: round(float(rng.uniform(*b)), 6) for n, b in widened.items()} | {"N_ncdm": 1}
+        try:
+            base, _ = from_class_dict(d)
+        except CosmoSevereError as e:
+            assert any(f"'{n}'" in str(e) for n in d), str(e)
+            continue
+        x0 = jnp.array([base.omega_cdm, jnp.ravel(base.m_ncdm)[0]])
+        val, jac = np.asarray(f_jit(x0, base)), np.asarray(jac_jit(x0, base))
+        assert np.all(np.isfinite(val)) and np.all(val > 0) and np.all(np.isfinite(jac)), (d, val, jac)
+        checked += 1
+    assert checked >= 2, "too few accepted points"
