@@ -7,16 +7,14 @@ classy.npz (k in 1/Mpc, P in Mpc^3, H in 1/Mpc, distances in Mpc):
 
 | key | content |
 |---|---|
-| `lazy/input` | JSON: the fiducial cosmology (tests/reference `fid`), output = mPk, P_k_max_1/Mpc = 5, z_pk = 0,0.5,1,2 |
+| `lazy/input` | JSON: classy's pars after `set_baseline('p18')` and `set(SCRIPT_REQUEST)` (output = mPk, lensing = no, z_pk = 0,0.5,1,2; the baseline's P_k_max_h/Mpc = 1) |
 | `lazy/derived/<name>` | `get_current_derived_parameters(DERIVED)` |
 | `lazy/z`, `lazy/Hubble`, `lazy/angular_distance`, `lazy/luminosity_distance` | classy's accessors at `lazy/z` |
-| `lazy/pk_k` (400, 1e-4..5), `lazy/pk_z` (0, 0.25, ..., 2), `lazy/pk_lin` (n_z, n_k) | `pk_lin(k, z)` |
+| `lazy/pk_k` (400, 1e-4..0.66), `lazy/pk_z` (0, 0.25, ..., 2), `lazy/pk_lin` (n_z, n_k) | `pk_lin(k, z)` |
 | `lazy/class_grid_k`, `lazy/class_grid_z` | CLASS's own grid (`get_pk_and_k_and_z(nonlinear=False)`) |
 | `lazy/sigma8`, `lazy/f_sigma8_z`, `lazy/effective_f_sigma8` | sigma8; classy's f sigma8 estimate at 0.5, 1 |
 | `lazy/bg/<column>` | `get_background()` rows with z <= 1e4 (every BG_STRIDE-th row), columns BG_COLUMNS |
 | `lazy/th/<column>` | `get_thermodynamics()` rows with 200 <= z <= 3000 (every TH_STRIDE-th), columns TH_COLUMNS |
-| `baseline/input` | JSON: `set_baseline('p18')` then output = mPk, lensing = no, z_pk = 0,0.5,1,2 (classy's pars) |
-| `baseline/derived/<name>`, `baseline/pk_k` (0.001..0.6), `baseline/pk_z`, `baseline/pk_lin` | as above |
 
 cobaya.npz: cobaya 3.6's classy theory (``theory: classy``, real classy) with the likelihood of
 ``tests/test_cobaya.py``: `meta/info` (JSON of the cobaya input, without the likelihood function),
@@ -40,7 +38,9 @@ OUT = os.path.join(HERE, "..", "tests", "reference", "workflows")
 DERIVED = ["h", "H0", "Omega_m", "Omega0_lambda", "omega_m", "100*theta_s", "100*theta_star", "z_rec", "rs_rec",
            "z_star", "rs_star", "z_d", "rs_d", "tau_reio", "z_reio", "age", "conformal_age", "YHe", "Neff",
            "m_ncdm_tot", "sigma8", "sigma8_cb"]
-BASELINE_DERIVED = ["h", "100*theta_s", "tau_reio", "z_reio", "rs_d", "age", "Omega_m", "sigma8"]
+# the scripts' request after set_baseline('p18') (which asks for C_l, lensing and P_k_max_h/Mpc = 1)
+SCRIPT_REQUEST = {"output": "mPk", "lensing": "no", "z_pk": "0,0.5,1,2"}
+K_MAX_REF = 0.66  # [1/Mpc], below P_k_max_h/Mpc = 1 (h = 0.6686)
 Z_BG = [0.0, 0.1, 0.5, 1.0, 2.0, 3.0, 10.0, 100.0, 1000.0]
 BG_COLUMNS = ["z", "proper time [Gyr]", "conf. time [Mpc]", "H [1/Mpc]", "comov. dist.", "ang.diam.dist.",
               "lum. dist.", "comov.snd.hrz.", "(.)rho_cdm", "(.)rho_b", "(.)rho_g", "gr.fac. D", "gr.fac. f"]
@@ -130,12 +130,12 @@ def main() -> None:
     assert classy.__version__.lstrip("v").startswith("3.4.1"), classy.__version__
     os.makedirs(OUT, exist_ok=True)
     out: dict = {}
-    # ---------------------------------------------------------------- lazy (and everything on one cosmology)
-    inp = {**fid_input(), "output": "mPk", "P_k_max_1/Mpc": 5.0, "z_pk": "0,0.5,1,2"}
+    # ---------------------------------------------------------------- one script's cosmology: set_baseline + P(k)
     c = Class()
-    c.set(inp)
+    c.set_baseline("p18")
+    c.set(SCRIPT_REQUEST)
     c.compute()
-    out["lazy/input"] = json.dumps(inp, sort_keys=True)
+    out["lazy/input"] = json.dumps(c.pars, sort_keys=True)
     for n, v in c.get_current_derived_parameters(DERIVED).items():
         out[f"lazy/derived/{n}"] = v
     z = np.asarray(Z_BG)
@@ -143,7 +143,7 @@ def main() -> None:
     out["lazy/Hubble"] = np.array([c.Hubble(zz) for zz in z])
     out["lazy/angular_distance"] = np.array([c.angular_distance(zz) for zz in z])
     out["lazy/luminosity_distance"] = np.array([c.luminosity_distance(zz) for zz in z])
-    k = np.geomspace(1e-4, 5.0, 400)
+    k = np.geomspace(1e-4, K_MAX_REF, 400)
     zp = np.linspace(0.0, 2.0, 9)
     out["lazy/pk_k"], out["lazy/pk_z"] = k, zp
     out["lazy/pk_lin"] = np.array([[c.pk_lin(kk, zz) for kk in k] for zz in zp])
@@ -160,18 +160,6 @@ def main() -> None:
     sel = np.nonzero((th["z"] >= 200) & (th["z"] <= 3000))[0][::TH_STRIDE]
     for col in TH_COLUMNS:
         out[f"lazy/th/{col}"] = th[col][sel]
-    # ---------------------------------------------------------------- set_baseline
-    c = Class()
-    c.set_baseline("p18")
-    c.set({"output": "mPk", "lensing": "no", "z_pk": "0,0.5,1,2"})
-    c.compute()
-    out["baseline/input"] = json.dumps(c.pars, sort_keys=True)
-    for n, v in c.get_current_derived_parameters(BASELINE_DERIVED).items():
-        out[f"baseline/derived/{n}"] = v
-    k = np.geomspace(1e-3, 0.6, 40)
-    zp = np.array([0.0, 0.5, 1.0, 2.0])
-    out["baseline/pk_k"], out["baseline/pk_z"] = k, zp
-    out["baseline/pk_lin"] = np.array([[c.pk_lin(kk, zz) for kk in k] for zz in zp])
     np.savez_compressed(os.path.join(OUT, "classy.npz"), **out)
     print("wrote", os.path.join(OUT, "classy.npz"))
 
