@@ -15,8 +15,9 @@ The key of a stored program hashes: its name, the repr of its static arguments (
 redshift nodes), the pytree structure of the arguments (which carries the static fields of `CosmoParams`:
 fluid, closure, recombination code...), every leaf's shape and dtype, the JAX/jaxlib versions, the x64
 flag, the backend, and the content of every file of the installed boltzax package, so editing the code
-invalidates every stored program.  Files live in ``<cache dir>/../export`` (``BOLTZAX_CACHE_DIR``'s
-sibling); ``BOLTZAX_AOT=off`` (or a disabled cache) turns the mechanism off.
+invalidates every stored program.  Files live in ``<cache dir>/boltzax-export`` (the cache dir is
+``BOLTZAX_CACHE_DIR`` or ``~/.cache/boltzax/jax``); ``BOLTZAX_AOT=off`` (or a disabled cache) turns the
+mechanism off.
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ def enabled() -> bool:
 
 
 def export_dir() -> str:
-    return os.path.join(os.path.dirname(os.path.normpath(cache_dir())), "export")
+    """Inside the compilation cache directory (JAX's cache reads and evicts only its own ``*-cache`` files
+    at the top level), so emptying or replacing that directory empties this store too."""
+    return os.path.join(cache_dir(), "boltzax-export")
 
 
 @functools.lru_cache(maxsize=1)

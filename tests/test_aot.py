@@ -31,7 +31,7 @@ def _fn(t: Toy, x, scale: float):
 def store(tmp_path, monkeypatch):
     monkeypatch.setenv("BOLTZAX_CACHE_DIR", str(tmp_path / "jax"))
     monkeypatch.setattr(aot, "_PROGRAMS", {})
-    return tmp_path / "export"
+    return tmp_path / "jax" / "boltzax-export"
 
 
 def _call(t, x, scale):
