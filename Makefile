@@ -1,4 +1,5 @@
-# Two commands: `make run` and `make test`. Each creates .venv if missing and installs boltzax into it.
+# Two commands: `make run` and `make test`. Each creates .venv if missing and installs boltzax into it (with the
+# dev and cobaya extras: tests/test_cobaya.py runs cobaya on boltzax).
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -9,7 +10,7 @@ STAMP := $(VENV)/.installed-stamp
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m pip install -q -e ".[dev,cobaya]"
 	touch $(STAMP)
 
 run: $(STAMP)

@@ -23,6 +23,13 @@ from .precision import Precision, get_precision
 __version__ = "0.1.0"
 
 
+def get_cobaya_class():
+    """cobaya's hook for external packages: ``theory: {boltzax: ...}`` in a cobaya input is cobaya's classy
+    theory running on boltzax (``boltzax.cobaya.BoltzaxClassy``; needs the ``cobaya`` extra)."""
+    from .cobaya import BoltzaxClassy
+
+    return BoltzaxClassy
+
 
 __all__ = [
     "Class",

@@ -32,8 +32,8 @@ def _enable_cache() -> None:
     try:
         os.makedirs(path, exist_ok=True)
         jax.config.update("jax_compilation_cache_dir", path)
-        # cache every compiled function that took noticeable time
-        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+        # cache every compiled function: a new process then compiles none of the small eager programs either
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
         jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
     except Exception:  # pragma: no cover - read-only home etc.
         pass

@@ -20,6 +20,7 @@ import jax
 import jax.numpy as jnp
 import optimistix as optx
 
+from . import aot
 from .background import Background, background_solve
 from .fourier import k_sampling, linear_pk, transfer_table
 from .perturbations import tables_from_boltzax
@@ -111,15 +112,23 @@ def compute(params: CosmoParams, precision: "str | Precision | None" = None, *, 
         from .errors import CosmoSevereError
 
         raise CosmoSevereError("'100*theta_s' as input needs the thermodynamics (thermo=True)")
-    return _compute(params, prec, thermo)
+    out = aot.call("compute", lambda p: _compute(p, prec, thermo), (params,), repr((prec, thermo)))
+    return _compute(params, prec, thermo) if out is None else out
 
 
-@functools.partial(jax.jit, static_argnames=("precision", "z_nodes"))
 def linear_power(res: Results, precision: Precision, z_nodes: tuple, k_max: float = 1.0):
     """Linear P(k, z) tables (`fourier.LinearPk`) for computed ``res``: the perturbations solved on
     ``precision.pk_n_k`` wavenumbers from ``precision.pk_k_min`` to ``k_max`` [1/Mpc], tabulated at the
     increasing redshifts ``z_nodes`` (static tuple).  Pure and differentiable in ``res`` (the BAO-aware k
-    sampling follows the computed r_s(z_drag))."""
+    sampling follows the computed r_s(z_drag)).  Jitted; an eager call runs a stored program (`aot`)."""
+    z_nodes = tuple(z_nodes)
+    out = aot.call("linear_power", lambda r, km: _linear_power(r, precision, z_nodes, km), (res, k_max),
+                   repr((precision, z_nodes)))
+    return _linear_power(res, precision, z_nodes, k_max) if out is None else out
+
+
+@functools.partial(jax.jit, static_argnames=("precision", "z_nodes"))
+def _linear_power(res: Results, precision: Precision, z_nodes: tuple, k_max: float = 1.0):
     pp = precision.perturbations
     tab = perturbation_tables(res, pp)
     lp = linear_pk(res.params, tab, pp, z_nodes, n_k=precision.pk_n_k, k_min=pk_k_min(res, precision),

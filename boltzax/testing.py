@@ -117,3 +117,47 @@ def hmcode_reference_stage_inputs(ref: dict, run: str = "2020_tight", prefix: st
         extra["log10T_heat"] = float(inp["log10T_heat_hmcode"])
     c = HMcodeCosmo(**cz, **extra, has_ncdm=cz["Omega0_ncdm_tot"] > 0, has_fld=cz["Omega0_fld"] != 0)
     return c, str(inp["hmcode_version"]), {"tol_sigma": float(inp.get("hmcode_tol_sigma", 1e-6))}
+
+
+# --------------------------------------------------------------------------- robustness (issue 17)
+#: The issue-17 parameter box (CLASS input names); sweeps draw each value in the interval widened by
+#: ROBUSTNESS_WIDEN of its width on both sides.  m_ncdm [eV] per species, 1-3 species.
+ROBUSTNESS_BOX = {
+    "h": (0.55, 0.85), "omega_b": (0.019, 0.026), "omega_cdm": (0.08, 0.16), "ln10^{10}A_s": (2.7, 3.3),
+    "n_s": (0.88, 1.04), "tau_reio": (0.02, 0.12), "N_ur": (1.0, 5.0), "w0_fld": (-1.5, -0.5),
+    "wa_fld": (-1.0, 0.5), "Omega_k": (-0.1, 0.1), "r": (0.0, 0.3),
+}
+ROBUSTNESS_M_NCDM = (0.0, 1.0)
+ROBUSTNESS_WIDEN = 0.2
+
+
+def pk_jacobian_fn():
+    """(P, dP/dx) jitted: P_m(k, z = 0) at k = 0.05, 0.3 /Mpc [Mpc^3] and its forward-mode Jacobian with
+    respect to x = (omega_cdm, m_ncdm of the first species), as functions of (x, base CosmoParams), at the
+    "fast" preset.  One program for every base cosmology of a structure; shared by test_fourier (AD vs FD)
+    and test_robustness_property (finite gradients over the box) so that one compilation serves both."""
+    global _PK_JAC
+    if _PK_JAC is None:
+        import jax
+        import jax.numpy as jnp
+
+        from boltzax.fourier import primordial_PR, transfer_grid
+        from boltzax.pipeline import _compute, perturbation_tables
+        from boltzax.precision import get_precision
+
+        fast = get_precision("fast")
+        pp = fast.perturbations
+        k = jnp.array([0.05, 0.3])
+        z = jnp.zeros(1)
+
+        def f(x, base):
+            params = base.replace(omega_cdm=x[0], m_ncdm=jnp.ravel(base.m_ncdm).at[0].set(x[1]))
+            res = _compute(params, fast)
+            dm, _ = transfer_grid(k, z, perturbation_tables(res, pp), pp)
+            return (2 * jnp.pi ** 2 / k ** 3 * primordial_PR(res.params, k)) * dm[:, 0] ** 2
+
+        _PK_JAC = (jax.jit(f), jax.jit(jax.jacfwd(f)))
+    return _PK_JAC
+
+
+_PK_JAC = None

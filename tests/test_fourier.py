@@ -75,24 +75,10 @@ def test_pk_gradient_matches_finite_differences():
     perturbations equals central finite differences (1e-3 relative) at two wavenumbers, at three
     cosmologies (one compilation: the base cosmology is an argument).  The 'fast' preset keeps the
     compilation short: the derivative of the discrete solution is what is checked."""
-    fast = boltzax.get_precision("fast")
-    pp = fast.perturbations
-    k = jnp.array([0.05, 0.3])
-    z = jnp.zeros(1)
-
-    def P(params):
-        res = boltzax.pipeline._compute(params, fast)
-        tab = boltzax.pipeline.perturbation_tables(res, pp)
-        dm, _ = transfer_grid(k, z, tab, pp)
-        return (2 * jnp.pi**2 / k**3 * primordial_PR(res.params, k)) * dm[:, 0] ** 2
+    from boltzax.testing import pk_jacobian_fn
 
     fields = ("omega_cdm", "m_ncdm")
-
-    def f(x, base):
-        return P(base.replace(omega_cdm=x[0], m_ncdm=x[1:2]))
-
-    f_jit = jax.jit(f)
-    jac_jit = jax.jit(jax.jacfwd(f))
+    f_jit, jac_jit = pk_jacobian_fn()
     for cosmo in ("lcdm_1", "fid", "lcdm_5"):
         base = reference_params(cosmo)
         x0 = jnp.array([base.omega_cdm, jnp.ravel(base.m_ncdm)[0]])  # m_ncdm keeps its (n_ncdm,) shape
@@ -102,3 +88,26 @@ def test_pk_gradient_matches_finite_differences():
             fd = (f_jit(x0 + e, base) - f_jit(x0 - e, base)) / (2 * h)
             np.testing.assert_allclose(np.asarray(jac[:, i]), np.asarray(fd), rtol=1e-3,
                                        err_msg=f"{cosmo} {fields[i]}")
+    # issue 17: the same program at random points of the box widened by 20 % (h, omega_b, omega_cdm, A_s,
+    # n_s, tau_reio, N_ur, Omega_k, m_ncdm drawn; fixed seed): finite values and gradients, or the input is
+    # refused naming the parameter
+    from boltzax import CosmoSevereError, from_class_dict
+    from boltzax.testing import ROBUSTNESS_BOX, ROBUSTNESS_M_NCDM, ROBUSTNESS_WIDEN
+
+    rng = np.random.default_rng(8)
+    widened = {n: (lo - ROBUSTNESS_WIDEN * (hi - lo), hi + ROBUSTNESS_WIDEN * (hi - lo))
+               for n, (lo, hi) in {**ROBUSTNESS_BOX, "m_ncdm": ROBUSTNESS_M_NCDM}.items()
+               if n not in ("w0_fld", "wa_fld", "r")}
+    checked = 0
+    for _ in range(4):
+        d = {n: round(float(rng.uniform(*b)), 6) for n, b in widened.items()} | {"N_ncdm": 1}
+        try:
+            base, _ = from_class_dict(d)
+        except CosmoSevereError as e:
+            assert any(f"'{n}'" in str(e) for n in d), str(e)
+            continue
+        x0 = jnp.array([base.omega_cdm, jnp.ravel(base.m_ncdm)[0]])
+        val, jac = np.asarray(f_jit(x0, base)), np.asarray(jac_jit(x0, base))
+        assert np.all(np.isfinite(val)) and np.all(val > 0) and np.all(np.isfinite(jac)), (d, val, jac)
+        checked += 1
+    assert checked >= 2, "too few accepted points"

@@ -27,13 +27,8 @@ import time
 
 import numpy as np
 
-BOX = {
-    "h": (0.55, 0.85), "omega_b": (0.019, 0.026), "omega_cdm": (0.08, 0.16), "ln10^{10}A_s": (2.7, 3.3),
-    "n_s": (0.88, 1.04), "tau_reio": (0.02, 0.12), "N_ur": (1.0, 5.0), "w0_fld": (-1.5, -0.5),
-    "wa_fld": (-1.0, 0.5), "Omega_k": (-0.1, 0.1), "r": (0.0, 0.3),
-}
-M_NCDM = (0.0, 1.0)
-WIDEN = 0.2
+from boltzax.testing import ROBUSTNESS_BOX as BOX, ROBUSTNESS_M_NCDM as M_NCDM, ROBUSTNESS_WIDEN as WIDEN  # noqa: E402
+
 K_TEST = (1e-4, 1e-3, 0.01, 0.1, 0.5, 1.0)
 Z_TEST = (0.0, 1.0)
 HERE = os.path.dirname(os.path.abspath(__file__))

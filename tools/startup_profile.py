@@ -16,7 +16,7 @@ import jax
 import numpy as np
 
 import boltzax
-from boltzax.pipeline import compute, linear_power
+from boltzax.pipeline import _linear_power as linear_power, compute
 from boltzax.precision import get_precision
 from boltzax.testing import reference_params
 

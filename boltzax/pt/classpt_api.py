@@ -284,6 +284,22 @@ def pk_gg_l4(pm, h, f, kh, b1, b2, bG2, bGamma3, cs4, b4):
             * (35. / 8.) * pm[13] * h)
 
 
+def _check_bias(method: str, **values) -> None:
+    """Bias / counterterm / stochastic parameters of the CLASS-PT wrappers must be finite real numbers
+    (scalars or arrays): a NaN or a string would otherwise come back as a NaN spectrum.  Traced values
+    (jax.grad / jit through the wrappers) are not inspected."""
+    for name, v in values.items():
+        if isinstance(v, jax.core.Tracer):
+            continue
+        try:
+            a = np.asarray(v, dtype=float)
+        except (TypeError, ValueError):
+            raise CosmoSevereError(f"{method}: bias parameter '{name}' = {v!r} is not a real number") from None
+        if not np.all(np.isfinite(a)):
+            raise CosmoSevereError(f"{method}: bias parameter '{name}' = {v!r} is not finite "
+                                   "(allowed: any finite real number)")
+
+
 class ClassPT:
     """CLASS-PT's classy methods for one cosmology (several redshifts), see module docstring."""
 
@@ -345,31 +361,41 @@ class ClassPT:
         self._pd2d2 = pd2d2_0(self._pm, self.h, self._kh)
 
     def pk_mm_real(self, cs):
+        _check_bias('pk_mm_real', cs=cs)
         return pk_mm_real(self._pm, self.h, cs)
 
     def pk_gm_real(self, b1, b2, bG2, bGamma3, cs, cs0):
+        _check_bias('pk_gm_real', b1=b1, b2=b2, bG2=bG2, bGamma3=bGamma3, cs=cs, cs0=cs0)
         return pk_gm_real(self._pm, self.h, b1, b2, bG2, bGamma3, cs, cs0)
 
     def pk_gg_real(self, b1, b2, bG2, bGamma3, cs, cs0, Pshot):
+        _check_bias('pk_gg_real', b1=b1, b2=b2, bG2=bG2, bGamma3=bGamma3, cs=cs, cs0=cs0, Pshot=Pshot)
         return pk_gg_real(self._pm, self.h, b1, b2, bG2, bGamma3, cs, cs0, Pshot)
 
     def pk_mm_l0(self, cs0):
+        _check_bias('pk_mm_l0', cs0=cs0)
         return pk_mm_l0(self._pm, self.h, cs0)
 
     def pk_mm_l2(self, cs2):
+        _check_bias('pk_mm_l2', cs2=cs2)
         return pk_mm_l2(self._pm, self.h, cs2)
 
     def pk_mm_l4(self, cs4):
+        _check_bias('pk_mm_l4', cs4=cs4)
         return pk_mm_l4(self._pm, self.h, cs4)
 
     def pk_gg_l0(self, b1, b2, bG2, bGamma3, cs0, Pshot_nbar, a0_nbar, a2_nbar, b4):
+        _check_bias('pk_gg_l0', b1=b1, b2=b2, bG2=bG2, bGamma3=bGamma3, cs0=cs0, Pshot_nbar=Pshot_nbar,
+                    a0_nbar=a0_nbar, a2_nbar=a2_nbar, b4=b4)
         return pk_gg_l0(self._pm, self.h, self._fz, self._kh, self._pd2d2, b1, b2, bG2, bGamma3,
                         cs0, Pshot_nbar, a0_nbar, a2_nbar, b4)
 
     def pk_gg_l2(self, b1, b2, bG2, bGamma3, cs2, a2_nbar, b4):
+        _check_bias('pk_gg_l2', b1=b1, b2=b2, bG2=bG2, bGamma3=bGamma3, cs2=cs2, a2_nbar=a2_nbar, b4=b4)
         return pk_gg_l2(self._pm, self.h, self._fz, self._kh, b1, b2, bG2, bGamma3, cs2, a2_nbar, b4)
 
     def pk_gg_l4(self, b1, b2, bG2, bGamma3, cs4, b4):
+        _check_bias('pk_gg_l4', b1=b1, b2=b2, bG2=bG2, bGamma3=bGamma3, cs4=cs4, b4=b4)
         return pk_gg_l4(self._pm, self.h, self._fz, self._kh, b1, b2, bG2, bGamma3, cs4, b4)
 
 

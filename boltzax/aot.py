@@ -1,0 +1,142 @@
+"""Serialised programs: the first call of a new process skips Python tracing (issue 12, start-up).
+
+JAX's persistent compilation cache (``_config``) stores XLA executables, but it is consulted only after the
+Python function has been traced and lowered, which for the pipeline costs tens of seconds of CPU (the
+trace of the perturbation solver and HyRec dominates, tools/startup_profile.py).  This module stores each
+top-level program once as a `jax.export.Exported` (StableHLO, serialised) next to that cache; a later
+process deserialises it and calls it, so the only work left is the cache lookup of the executable.
+
+`call(name, fn, args, static)` runs ``fn(*args)`` that way when every leaf of ``args`` is concrete (an
+eager call, as `boltzax.Class` makes); under ``jit``, ``grad``, ``vmap`` (tracers among the leaves) it
+returns ``None`` and the caller runs its ordinary jitted function, so differentiation and batching are
+untouched.  The program is the same StableHLO either way, so results are the same.
+
+The key of a stored program hashes: its name, the repr of its static arguments (precision settings,
+redshift nodes), the pytree structure of the arguments (which carries the static fields of `CosmoParams`:
+fluid, closure, recombination code...), every leaf's shape and dtype, the JAX/jaxlib versions, the x64
+flag, the backend, and the content of every file of the installed boltzax package, so editing the code
+invalidates every stored program.  Files live in ``<cache dir>/boltzax-export`` (the cache dir is
+``BOLTZAX_CACHE_DIR`` or ``~/.cache/boltzax/jax``); ``BOLTZAX_AOT=off`` (or a disabled cache) turns the
+mechanism off.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import pickle
+import tempfile
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._config import cache_dir
+
+_PROGRAMS: dict = {}  # key -> (jitted Exported.call, output skeleton), or None if the program cannot be exported
+
+
+def enabled() -> bool:
+    return cache_dir() is not None and os.environ.get("BOLTZAX_AOT", "on").lower() not in ("off", "0", "no")
+
+
+def export_dir() -> str:
+    """Inside the compilation cache directory (JAX's cache reads and evicts only its own ``*-cache`` files
+    at the top level), so emptying or replacing that directory empties this store too."""
+    return os.path.join(cache_dir(), "boltzax-export")
+
+
+@functools.lru_cache(maxsize=1)
+def _environment_hash() -> str:
+    """JAX versions, x64, backend and the content of every file of the boltzax package (code and data)."""
+    import jaxlib
+
+    h = hashlib.sha256()
+    h.update(f"{jax.__version__}|{jaxlib.__version__}|{jax.config.jax_enable_x64}|{jax.default_backend()}"
+             .encode())
+    root = os.path.dirname(os.path.abspath(__file__))
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+        for f in sorted(filenames):
+            if f.endswith((".py", ".npz", ".json", ".dat", ".txt")):
+                p = os.path.join(dirpath, f)
+                h.update(os.path.relpath(p, root).encode())
+                with open(p, "rb") as fh:
+                    h.update(fh.read())
+    return h.hexdigest()
+
+
+def _key(name: str, static: str, treedef, leaves) -> str:
+    spec = [(tuple(np.shape(x)), str(jnp.result_type(x))) for x in leaves]
+    text = f"{name}|{static}|{treedef}|{spec}|{_environment_hash()}"
+    return hashlib.sha256(text.encode()).hexdigest()[:40]
+
+
+def _write_atomic(path: str, blob: bytes) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(blob)
+        os.replace(tmp, path)  # atomic: parallel test workers never read half a file
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _load(path: str):
+    with open(path, "rb") as fh:
+        stored = pickle.load(fh)
+    return jax.jit(jax.export.deserialize(stored["exported"]).call), stored["skeleton"]
+
+
+def _export(path: str, fn, treedef, leaves):
+    out_tree = {}
+
+    def flat(*lv):
+        out = fn(*jax.tree_util.tree_unflatten(treedef, lv))
+        out_leaves, out_tree["def"] = jax.tree_util.tree_flatten(out)
+        return out_leaves
+
+    exp = jax.export.export(jax.jit(flat))(*leaves)
+    skeleton = jax.tree_util.tree_unflatten(out_tree["def"], list(range(out_tree["def"].num_leaves)))
+    try:
+        _write_atomic(path, pickle.dumps({"exported": exp.serialize(), "skeleton": skeleton}))
+    except Exception:  # read-only cache, missing flatbuffers ...: run from memory, store nothing
+        pass
+    return jax.jit(exp.call), skeleton
+
+
+def call(name: str, fn, args: tuple, static: str):
+    """``fn(*args)`` through a stored serialised program, or ``None`` when the caller must run its own jitted
+    function instead: tracers among the leaves of ``args``, the mechanism disabled, or ``fn`` not exportable.
+    ``static``: a complete, deterministic repr of everything ``fn`` closes over that shapes the program."""
+    if not enabled():
+        return None
+    leaves, treedef = jax.tree_util.tree_flatten(args)
+    if any(isinstance(x, jax.core.Tracer) for x in leaves):
+        return None
+    leaves = [jnp.asarray(x) for x in leaves]
+    key = _key(name, static, treedef, leaves)
+    if key not in _PROGRAMS:
+        path = os.path.join(export_dir(), f"{name}-{key}.jaxexport")
+        program = None
+        if os.path.exists(path):
+            try:
+                program = _load(path)
+            except Exception:  # stale or corrupt file: export again
+                program = None
+        if program is None:
+            try:
+                program = _export(path, fn, treedef, leaves)
+            except Exception:  # e.g. host callbacks cannot be exported: the caller's jit path
+                program = None
+        _PROGRAMS[key] = program
+    program = _PROGRAMS[key]
+    if program is None:
+        return None
+    run, skeleton = program
+    out = run(*leaves)
+    return jax.tree_util.tree_map(lambda i: out[i], skeleton)
