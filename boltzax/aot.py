@@ -47,14 +47,10 @@ def export_dir() -> str:
     return os.path.join(cache_dir(), "boltzax-export")
 
 
-@functools.lru_cache(maxsize=1)
-def _environment_hash() -> str:
-    """JAX versions, x64, backend and the content of every file of the boltzax package (code and data)."""
-    import jaxlib
-
+def _package_hash() -> str:
+    """Hash of the content of every file of the boltzax package (code and data), taken once at import: the
+    programs a process traces are those of the code it imported, even if the files change under it."""
     h = hashlib.sha256()
-    h.update(f"{jax.__version__}|{jaxlib.__version__}|{jax.config.jax_enable_x64}|{jax.default_backend()}"
-             .encode())
     root = os.path.dirname(os.path.abspath(__file__))
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
@@ -65,6 +61,18 @@ def _environment_hash() -> str:
                 with open(p, "rb") as fh:
                     h.update(fh.read())
     return h.hexdigest()
+
+
+_PACKAGE_HASH = _package_hash()
+
+
+@functools.lru_cache(maxsize=1)
+def _environment_hash() -> str:
+    """JAX versions, x64, backend and the package hash."""
+    import jaxlib
+
+    return hashlib.sha256(f"{jax.__version__}|{jaxlib.__version__}|{jax.config.jax_enable_x64}|"
+                          f"{jax.default_backend()}|{_PACKAGE_HASH}".encode()).hexdigest()
 
 
 def _key(name: str, static: str, treedef, leaves) -> str:

@@ -300,3 +300,22 @@ def test_vmapped_batch_with_a_failing_point(fid):
     assert float(vals[0]) == pytest.approx(fid.sigma8(), rel=1e-9) and float(vals[1]) > float(vals[0])
     assert float(vals[2]) == 0.0 and np.all(np.isfinite(grads)) and float(grads[2]) == 0.0
     assert 1.0 < float(grads[0]) / float(vals[0]) * 0.12 < 3.0, grads  # d ln sigma8 / d ln omega_cdm ~ 1.5
+
+
+def test_closed_universe_curvature_factors_have_finite_derivatives():
+    """CLASS's s_l = sqrt(max(1 - K (l^2 - 1)/k^2, 0)) is clipped for the high multipoles of the smallest k in a
+    closed universe; forward mode through a plain sqrt(max(...)) gave inf x 0 = NaN (the sweep's NaN gradient
+    of sigma8 at Omega_k = -0.0135, session 8).  Same values, finite derivatives."""
+    import jax
+    import jax.numpy as jnp
+
+    from boltzax.perturbations.equations import s_l
+
+    k, K = 1e-4, 1.02e-9  # K / k^2 = 0.102: s_l clipped from l = 4
+    vals, tang = jax.jvp(lambda KK: s_l(k, KK, 12), (jnp.asarray(K),), (jnp.asarray(K),))
+    l = np.arange(13)
+    ref = np.sqrt(np.maximum(1.0 - K * (l * l - 1.0) / k ** 2, 0.0))
+    np.testing.assert_array_equal(np.asarray(vals), ref)
+    assert np.all(np.isfinite(np.asarray(tang))) and np.all(np.asarray(tang)[4:] == 0.0)
+    g = jax.grad(lambda KK: jnp.sum(s_l(k, KK, 12)))(jnp.asarray(K))
+    assert np.isfinite(float(g))

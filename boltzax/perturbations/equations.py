@@ -102,11 +102,19 @@ class Layout:
 
 
 # ------------------------------------------------------------------------------------- curvature
+def sqrt_clipped(x):
+    """sqrt(max(x, 0)) whose derivative is 0, not inf x 0 = NaN, where x <= 0 (the double-where rule: in
+    forward mode sqrt'(0) = inf times the clipped tangent 0 gave NaN gradients in closed universes, where
+    1 - K (l^2 - 1)/k^2 < 0 for the high multipoles of the smallest k; robustness sweep, session 8)."""
+    pos = x > 0.0
+    return jnp.where(pos, jnp.sqrt(jnp.where(pos, x, 1.0)), 0.0)
+
+
 def s_l(k, K, lmax):
     """CLASS's curvature factors s_l = sqrt(max(1 - K (l^2 - 1) / k^2, 0)), l = 0..lmax (perturbations.c,
     perturbations_workspace_init; Lesgourgues & Tram 2013, arXiv:1305.3261 eq. 2.12); all 1 when K = 0."""
     l = jnp.arange(lmax + 1)
-    return jnp.sqrt(jnp.maximum(1.0 - K * (l * l - 1.0) / (k * k), 0.0))
+    return sqrt_clipped(1.0 - K * (l * l - 1.0) / (k * k))
 
 
 def k_cotK(K, tau):
@@ -398,7 +406,7 @@ def _ncdm_fluid_derivs(yc, m, k, bg, lay: Layout, mode: int):
     hh = 0.5 * m[0]
     dd = -(1.0 + w) * (t + hh) - 3.0 * aH * (ca2 - w) * d
     dt = -aH * (1.0 - 3.0 * ca2) * t + ca2 / (1.0 + w) * k2 * d - k2 * sh
-    s2 = jnp.sqrt(jnp.maximum(1.0 - 3.0 * bg["K"] / k2, 0.0))
+    s2 = sqrt_clipped(1.0 - 3.0 * bg["K"] / k2)
     ds = (-3.0 * (aH * (2.0 / 3.0 - ca2 - ppn / pn / 3.0) + 1.0 / tau) * sh
           + 8.0 / 3.0 * cvis2 / (1.0 + w) * s2 * (t + hh))
     return jnp.stack([dd, dt, ds], axis=-1).reshape(-1)
