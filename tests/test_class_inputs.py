@@ -194,14 +194,16 @@ def _invalid(d):
                 bad.append(n)
         elif n in ALLOWED and not ALLOWED[n][0] <= float(v) <= ALLOWED[n][1]:
             bad.append(n)
-    if bad:
-        return bad
-    # rules across parameters (params._check_early_fluid, params._check_bbn)
-    if "Omega_Lambda" in d and d.get("w0_fld", -1.0) + d.get("wa_fld", 0.0) >= 1.0 / 3.0:
-        bad.append("w0_fld")
-    neff = d.get("N_ur", 3.044) + d.get("N_ncdm", 0) * 0.71611**4 * (11.0 / 4.0) ** (4.0 / 3.0)
-    if not 3.046 - 3.0 <= neff <= 3.046 + 3.0:
-        bad.append("N_ur")
+    # rules across parameters (params._check_early_fluid, params._check_bbn): either may be the one reported
+    # when a single-parameter range is violated too (the parser's order decides), so both count
+    try:
+        if "Omega_Lambda" in d and float(d.get("w0_fld", -1.0)) + float(d.get("wa_fld", 0.0)) >= 1.0 / 3.0:
+            bad.append("w0_fld")
+        neff = float(d.get("N_ur", 3.044)) + d.get("N_ncdm", 0) * 0.71611**4 * (11.0 / 4.0) ** (4.0 / 3.0)
+        if not 3.046 - 3.0 <= neff <= 3.046 + 3.0:
+            bad.append("N_ur")
+    except (TypeError, ValueError):  # a wrong type is already in bad
+        pass
     return bad
 
 
