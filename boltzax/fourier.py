@@ -80,16 +80,21 @@ def transfer_table(k, z, tab, prec):
 
 
 @jax.jit
-def _interp_pk_table(tab, k_nodes, z_nodes, params, k, z):
-    """P(k, z) [Mpc^3] (len(k), len(z)) from a ln(delta^2 / k^4) table on (k_nodes, z_nodes): cubic in ln k,
-    then in z (interpax), times the primordial spectrum.  One jitted program (an eager classy scalar call
-    such as pk_lin(k, z) is one dispatch, not one per operation: 15 ms -> well under 1 ms)."""
+def _interp_kz(tab, k_nodes, z_nodes, k, z):
+    """A (len(k_nodes), len(z_nodes)) table at (k, z): cubic in ln k, then in z (interpax), shape
+    (len(k), len(z)).  One jitted program (an eager classy scalar call such as pk_lin(k, z) is one dispatch,
+    not one per operation: 15 ms -> a few ms)."""
     fk = interpax.interp1d(jnp.log(k), jnp.log(k_nodes), tab, method="cubic")  # (n, n_z)
     if z_nodes.shape[0] > 1:
-        fz = jax.vmap(lambda row: interpax.interp1d(z, z_nodes, row, method="cubic"))(fk)
-    else:
-        fz = jnp.broadcast_to(fk, (k.shape[0], z.shape[0]))
-    t2 = jnp.exp(fz) * k[:, None] ** 4
+        return jax.vmap(lambda row: interpax.interp1d(z, z_nodes, row, method="cubic"))(fk)
+    return jnp.broadcast_to(fk, (k.shape[0], z.shape[0]))
+
+
+@jax.jit
+def _interp_pk_table(tab, k_nodes, z_nodes, params, k, z):
+    """P(k, z) [Mpc^3] (len(k), len(z)) from a ln(delta^2 / k^4) table on (k_nodes, z_nodes), times the
+    primordial spectrum."""
+    t2 = jnp.exp(_interp_kz(tab, k_nodes, z_nodes, k, z)) * k[:, None] ** 4
     return 2.0 * jnp.pi**2 / k[:, None] ** 3 * primordial_PR(params, k)[:, None] * t2
 
 
@@ -128,11 +133,7 @@ class LinearPk(eqx.Module):
         scale_dependent_growth_factor_f)."""
         k = jnp.atleast_1d(jnp.asarray(k, dtype=float))
         z = jnp.atleast_1d(jnp.asarray(z, dtype=float))
-        tab = self.f_cb if cb else self.f_m
-        fk = interpax.interp1d(jnp.log(k), jnp.log(self.k), tab, method="cubic")
-        if self.z.shape[0] > 1:
-            return jax.vmap(lambda row: interpax.interp1d(z, self.z, row, method="cubic"))(fk)
-        return jnp.broadcast_to(fk, (k.shape[0], z.shape[0]))
+        return _interp_kz(self.f_cb if cb else self.f_m, self.k, self.z, k, z)
 
     def sigma(self, R, z=0.0, cb=False):
         """sigma(R, z) of total matter (or cb) [R in Mpc] (CLASS fourier_sigmas: top-hat window)."""

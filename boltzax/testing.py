@@ -11,6 +11,7 @@ Reference files: ``tests/reference/<name>.npz`` written by ``tools/make_referenc
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 
@@ -131,33 +132,28 @@ ROBUSTNESS_M_NCDM = (0.0, 1.0)
 ROBUSTNESS_WIDEN = 0.2
 
 
+@functools.lru_cache(maxsize=None)
 def pk_jacobian_fn():
     """(P, dP/dx) jitted: P_m(k, z = 0) at k = 0.05, 0.3 /Mpc [Mpc^3] and its forward-mode Jacobian with
     respect to x = (omega_cdm, m_ncdm of the first species), as functions of (x, base CosmoParams), at the
-    "fast" preset.  One program for every base cosmology of a structure; shared by test_fourier (AD vs FD)
-    and test_robustness_property (finite gradients over the box) so that one compilation serves both."""
-    global _PK_JAC
-    if _PK_JAC is None:
-        import jax
-        import jax.numpy as jnp
+    "fast" preset.  One program for every base cosmology of a structure (test_fourier: AD vs FD, and finite
+    gradients at random points of the issue-17 box, with one compilation); cached per process."""
+    import jax
+    import jax.numpy as jnp
 
-        from boltzax.fourier import primordial_PR, transfer_grid
-        from boltzax.pipeline import _compute, perturbation_tables
-        from boltzax.precision import get_precision
+    from boltzax.fourier import primordial_PR, transfer_grid
+    from boltzax.pipeline import _compute, perturbation_tables
+    from boltzax.precision import get_precision
 
-        fast = get_precision("fast")
-        pp = fast.perturbations
-        k = jnp.array([0.05, 0.3])
-        z = jnp.zeros(1)
+    fast = get_precision("fast")
+    pp = fast.perturbations
+    k = jnp.array([0.05, 0.3])
+    z = jnp.zeros(1)
 
-        def f(x, base):
-            params = base.replace(omega_cdm=x[0], m_ncdm=jnp.ravel(base.m_ncdm).at[0].set(x[1]))
-            res = _compute(params, fast)
-            dm, _ = transfer_grid(k, z, perturbation_tables(res, pp), pp)
-            return (2 * jnp.pi ** 2 / k ** 3 * primordial_PR(res.params, k)) * dm[:, 0] ** 2
+    def f(x, base):
+        params = base.replace(omega_cdm=x[0], m_ncdm=jnp.ravel(base.m_ncdm).at[0].set(x[1]))
+        res = _compute(params, fast)
+        dm, _ = transfer_grid(k, z, perturbation_tables(res, pp), pp)
+        return (2 * jnp.pi ** 2 / k ** 3 * primordial_PR(res.params, k)) * dm[:, 0] ** 2
 
-        _PK_JAC = (jax.jit(f), jax.jit(jax.jacfwd(f)))
-    return _PK_JAC
-
-
-_PK_JAC = None
+    return (jax.jit(f), jax.jit(jax.jacfwd(f)))

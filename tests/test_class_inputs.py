@@ -19,6 +19,7 @@ from boltzax.class_inputs import HONOURED_PRECISION, apply_precision, vocabulary
 from boltzax.cli import main
 from boltzax.params import PLANCK18, RANGES
 from boltzax.precision import get_precision
+from boltzax.testing import ROBUSTNESS_BOX, ROBUSTNESS_WIDEN
 
 INI = os.path.join(os.path.dirname(__file__), "data", "class_ini")
 
@@ -151,16 +152,12 @@ def test_cli_runs_class_default_ini(tmp_path):
 
 
 # ------------------------------------------------------------------------------ property-based
-BOX = {  # issue 17's box
-    "h": (0.55, 0.85), "omega_b": (0.019, 0.026), "omega_cdm": (0.08, 0.16), "ln10^{10}A_s": (2.7, 3.3),
-    "n_s": (0.88, 1.04), "tau_reio": (0.02, 0.12), "N_ur": (1.0, 5.0), "w0_fld": (-1.5, -0.5),
-    "wa_fld": (-1.0, 0.5), "Omega_k": (-0.1, 0.1), "r": (0.0, 0.3),
-}
+BOX = ROBUSTNESS_BOX  # issue 17's box
 ALLOWED = {**RANGES, "ln10^{10}A_s": (math.log(1e10 * RANGES["A_s"][0]), math.log(1e10 * RANGES["A_s"][1]))}
 
 
 def _widened(lo, hi):
-    pad = 0.2 * (hi - lo)
+    pad = ROBUSTNESS_WIDEN * (hi - lo)
     return st.floats(lo - pad, hi + pad, allow_nan=False)
 
 
