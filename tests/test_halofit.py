@@ -178,22 +178,37 @@ def test_halofit_stage_gradient():
 
 
 @pytest.mark.slow  # compiles the forward-mode perturbation solver (~20 min on a loaded 2-core machine)
-def test_halofit_gradient_matches_finite_differences():
+def test_nonlinear_gradient_matches_finite_differences():
     """d ln P_nl(k, z) / d(omega_cdm, h, m_ncdm) by forward-mode AD through background, thermodynamics,
-    perturbations (all modes solved to CLASS's k_last) and HaloFit equals central finite differences (1e-3
-    relative) at three cosmologies (one compilation; 'fast' preset: the derivative of the discrete solution
-    is what is checked)."""
+    perturbations (all modes solved to CLASS's k_last) and HaloFit, and HMcode 2020 (its root's
+    implicit-function derivative, the glue of `classy_api.nonlinear_hmcode`), equals central finite
+    differences (1e-3 relative) at three cosmologies (one compilation for both methods; 'fast' preset: the
+    derivative of the discrete solution is what is checked).  HMcode runs on fixed k nodes (fid's CLASS k
+    list: the node count is static)."""
+    from boltzax.classy_api import nonlinear_hmcode as nh
+    from boltzax.nonlinear import hmcode as hm
+    from boltzax.params import HMcodeOptions
+
     fast = boltzax.get_precision("fast")
     k = jnp.array([0.1, 1.0, 4.0])
     z = jnp.array([0.0, 1.0])
     k_max = 1.0  # P_k_max: the linear solve goes to CLASS's k_last >= 5 /Mpc, as with classy
+    opts = HMcodeOptions()
+    nodes = nh.k_nodes(boltzax.compute(reference_params("fid"), fast), opts.min_k_max)
+    i_k = np.searchsorted(nodes, np.asarray(k))  # HMcode at the nodes nearest above the HaloFit k
+    hprec = hm.HMcodePrecision(nk_wiggle=opts.nk_wiggle, z_infinity=opts.z_infinity)
 
     def f(x, base, k_lin):
         params = base.replace(omega_cdm=x[0], h=x[1], m_ncdm=x[2:3])
         res = boltzax.pipeline._compute(params, fast)
         lp = boltzax.pipeline.linear_power(res, fast, (0.0, 1.0), k_lin)
         p, _ = hf.halofit_power(res, lp, k, z, k_max, False, PREC)
-        return jnp.log(p)
+        lm = jnp.log(hf.linear_at(lp, nodes, z, cb=False)).T
+        lcb = jnp.log(hf.linear_at(lp, nodes, z, cb=True)).T
+        om_z = hf.background_at(res.background, z)[0]
+        p_hm, _ = hm.hmcode_pk(nh._hmcode_cosmo(res, opts), nodes, lm, lcb, z, om_z, version=opts.version,
+                               prec=hprec)
+        return jnp.stack([jnp.log(p), jnp.log(p_hm[i_k])])  # (2, n_k, n_z)
 
     f_jit = jax.jit(f)
     jac_jit = jax.jit(jax.jacfwd(f))
@@ -201,16 +216,17 @@ def test_halofit_gradient_matches_finite_differences():
         base = reference_params(cosmo)
         res0 = boltzax.compute(base, fast)
         _, k_last = jax.jit(hf.class_k_range, static_argnums=2)(res0, k_max, PREC)
-        k_lin = float(k_last) * 1.02  # margin: k_last moves with the FD steps
+        k_lin = max(float(k_last), float(nodes[-1])) * 1.02  # margin: k_last moves with the FD steps
         x0 = jnp.array([base.omega_cdm, base.h, jnp.ravel(base.m_ncdm)[0]])
-        jac = np.asarray(jac_jit(x0, base, k_lin))  # (n_k, n_z, 3)
+        jac = np.asarray(jac_jit(x0, base, k_lin))  # (2, n_k, n_z, 3)
         for i, step in enumerate((1e-4, 1e-4, 1e-3)):
             e = jnp.zeros(3).at[i].set(step)
             fd = np.asarray((f_jit(x0 + e, base, k_lin) - f_jit(x0 - e, base, k_lin)) / (2 * step))
-            # relative to the size of the logarithmic derivative (some entries cross zero)
-            scale = np.max(np.abs(fd))
-            np.testing.assert_allclose(jac[..., i], fd, rtol=1e-3, atol=1e-3 * scale,
-                                       err_msg=f"{cosmo} {('omega_cdm', 'h', 'm_ncdm')[i]}")
+            for m, method in enumerate(("halofit", "hmcode")):
+                # relative to the size of the logarithmic derivative (some entries cross zero)
+                scale = np.max(np.abs(fd[m]))
+                np.testing.assert_allclose(jac[m, ..., i], fd[m], rtol=1e-3, atol=1e-3 * scale,
+                                           err_msg=f"{cosmo} {method} {('omega_cdm', 'h', 'm_ncdm')[i]}")
 
 
 def test_halofit_power_from_class_linear(background):
