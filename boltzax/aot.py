@@ -148,3 +148,61 @@ def call(name: str, fn, args: tuple, static: str):
     run, skeleton = program
     out = run(*leaves)
     return jax.tree_util.tree_map(lambda i: out[i], skeleton)
+
+
+# --- releasing compiled programs (issue 12, long runs) ---------------------------------------------------
+# Every XLA:CPU executable maps its code into the process (~5000 memory mappings for one default-precision
+# P(k) program, CHANGELOG session 4).  A process that compiles many cosmology *structures* (N_ncdm, fluid,
+# recombination code: each a new program) would reach the kernel's vm.max_map_count (65530 by default) and
+# abort inside the next compilation.  `release_if_crowded` is called before each `Class.compute`: above the
+# threshold it drops JAX's in-memory executables (`jax.clear_caches`, which also empties the jit caches of
+# user functions) and this module's loaded programs; the next call reloads its program from the persistent
+# compilation cache (seconds, not a recompilation).
+MAP_FRACTION = 0.5  # release when the process holds more than this fraction of vm.max_map_count mappings
+_DEFAULT_MAX_MAP_COUNT = 65530  # Linux's default, used where /proc/sys/vm/max_map_count cannot be read
+
+
+def map_count() -> int | None:
+    """Number of memory mappings of this process (lines of /proc/self/maps), None where unavailable."""
+    try:
+        with open("/proc/self/maps", "rb") as fh:
+            return sum(1 for _ in fh)
+    except OSError:
+        return None
+
+
+def max_map_count() -> int:
+    try:
+        with open("/proc/sys/vm/max_map_count") as fh:
+            return int(fh.read().strip())
+    except (OSError, ValueError):
+        return _DEFAULT_MAX_MAP_COUNT
+
+
+_RELEASES = {"count": 0}
+
+
+def releases() -> int:
+    """How many times this process released its compiled programs (diagnostics, tools/long_run.py)."""
+    return _RELEASES["count"]
+
+
+def release_if_crowded(fraction: float = MAP_FRACTION) -> bool:
+    """Drop the in-memory compiled programs when the process maps more than ``fraction`` of
+    vm.max_map_count regions; returns whether it did.  No-op where /proc is unavailable."""
+    n = map_count()
+    if n is None or n <= fraction * max_map_count():
+        return False
+    release()
+    return True
+
+
+def release() -> None:
+    """Drop every in-memory compiled program of the process (JAX's jit caches and the loaded stored
+    programs); the persistent compilation cache on disk is kept, so the next call reloads, not recompiles."""
+    import gc
+
+    _PROGRAMS.clear()
+    jax.clear_caches()
+    gc.collect()
+    _RELEASES["count"] += 1

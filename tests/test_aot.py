@@ -90,3 +90,19 @@ def test_corrupt_file_is_exported_again(store):
 def test_disabled(monkeypatch, store):
     monkeypatch.setenv("BOLTZAX_AOT", "off")
     assert aot.call("toy", lambda t_: t_.a, (Toy(jnp.asarray(1.0), jnp.asarray(0.0)),), "") is None
+
+
+def test_release_if_crowded(store):
+    """Above the mapping threshold the in-memory programs are dropped (long runs over many structures stay
+    below vm.max_map_count), and the next call reloads the stored program with the same result."""
+    t, x = Toy(jnp.asarray(2.0), jnp.asarray(0.5)), jnp.linspace(0, 1, 7)
+    first = _call(t, x, 3.0)["y"]
+    n = aot.map_count()
+    if n is None:
+        pytest.skip("no /proc/self/maps on this platform")
+    assert 0 < n and aot.max_map_count() > 0
+    assert not aot.release_if_crowded(fraction=1e9)  # far below any threshold: nothing released
+    before = aot.releases()
+    assert aot.release_if_crowded(fraction=0.0)
+    assert aot.releases() == before + 1 and not aot._PROGRAMS
+    np.testing.assert_array_equal(_call(t, x, 3.0)["y"], first)

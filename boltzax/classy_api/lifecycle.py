@@ -103,7 +103,10 @@ class LifecycleMixin:
                 raise CosmoSevereError(f"Unknown computation level: '{item}'")
         if self._computed:
             return
+        from .. import aot
         from ..class_inputs import apply_precision
+
+        aot.release_if_crowded()  # a long run over many cosmology structures: bounded memory mappings
         from ..precision import get_precision
 
         params, request = from_class_dict(self._pars, self._unread, amplitude_from_sigma8=True)
