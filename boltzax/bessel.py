@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import math
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -63,10 +64,11 @@ class BesselTable:
         ``dphi``, ``intervals`` (`interval_table`), ``ls``, ``x_cut``."""
         if getattr(self, "_arrays", None) is not None:
             return self._arrays
-        iv = interval_table(self)
-        self._arrays = dict(phi=jnp.asarray(self.phi), dphi=jnp.asarray(self.dphi), intervals=iv,
-                            intervals32=iv.astype(jnp.float32),
-                            ls=jnp.asarray(np.asarray(self.ls, dtype=float)), x_cut=jnp.asarray(self.x_cut))
+        with jax.ensure_compile_time_eval():  # concrete even if first built inside a trace (the cache outlives it)
+            iv = interval_table(self)
+            self._arrays = dict(phi=jnp.asarray(self.phi), dphi=jnp.asarray(self.dphi), intervals=iv,
+                                intervals32=iv.astype(jnp.float32),
+                                ls=jnp.asarray(np.asarray(self.ls, dtype=float)), x_cut=jnp.asarray(self.x_cut))
         return self._arrays
 
 

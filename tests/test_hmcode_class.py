@@ -22,7 +22,8 @@ def _class(ref, run="2020"):
     inp = json.loads(str(ref[f"meta/input_{run}"]))
     # z_pk = 0, z_max_pk = 2 (CLASS's nodes nearest 2 are <= 1.99): the linear table sits on fixed z nodes, so
     # one compiled solve serves every model (z_pk = CLASS's own, cosmology-dependent nodes would recompile it);
-    # P_lin between the nodes is boltzax's cubic in z, HMcode runs at CLASS's node redshifts themselves
+    # P_lin between the nodes is boltzax's Hermite cubic in ln(1+z) (slopes from f), HMcode runs at CLASS's
+    # node redshifts themselves
     cl = boltzax.Class()
     cl.set(inp | {"z_pk": "0", "z_max_pk": 2.0})
     cl.compute()
@@ -46,17 +47,18 @@ def _max_err(cl, ref, run, cdmbar):
 @pytest.mark.parametrize("version", ["2020", "2016"])
 @pytest.mark.parametrize("name", MODELS)
 def test_class_hmcode_matches_class(name, version):
-    """P_m, P_cb at 5e-4 <= k <= 5 /Mpc, CLASS's four time nodes: within 1e-3 of CLASS run at
-    hmcode_tol_sigma = 1e-10 (its bisection noise removed) and within 3e-3 of CLASS's default run (that noise
-    reaches 1.7e-3, test_hmcode.py); k_nl within 2e-3 of CLASS's tight run."""
+    """P_m, P_cb at 5e-4 <= k <= 5 /Mpc, CLASS's four time nodes: within 3e-4 of CLASS run at
+    hmcode_tol_sigma = 1e-10 (its bisection noise removed; measured <= 9.3e-5 over all 17 models, session 9,
+    tools/hmcode_class_report.py) and within 3e-3 of CLASS's default run (that noise reaches 1.7e-3 in the
+    stage alone, test_hmcode.py; 9.1e-4 here); k_nl within 2e-4 of CLASS's tight run (measured <= 6.4e-5)."""
     ref = load_hmcode_reference(name)
     cl = _class(ref, version)
     for cdmbar in (False, True):
         default, tight = _max_err(cl, ref, version, cdmbar)
         print(f"\n{name} {version} {'P_cb' if cdmbar else 'P_m'}: vs CLASS default {default:.2e}, tight {tight:.2e}")
-        assert tight < 1e-3 and default < 3e-3
+        assert tight < 3e-4 and default < 3e-3
     z = ref["z"]
-    np.testing.assert_allclose(cl.nonlinear_scale(z, len(z)), ref[f"k_nl_{version}_tight"], rtol=2e-3)
+    np.testing.assert_allclose(cl.nonlinear_scale(z, len(z)), ref[f"k_nl_{version}_tight"], rtol=2e-4)
 
 
 def test_class_hmcode_accessors():

@@ -153,6 +153,41 @@ def test_thermo_tables_consistent(fid):
                                                              + float(th.x_e[np.argmin(abs(z - 1000))]) * (1 - float(th.YHe))), rel=2e-3)
 
 
+def test_reionisation_derivatives_exact(fid):
+    """kappa'' and kappa''' at reionisation (z <= 50) equal the derivatives of the closed-form reionised x_e
+    (central differences of reio.xe_reio in z, converted to conformal time), not those of the spline through
+    the coarse table (at the 'fast' preset's dz ~ 0.5 that spline's x_e'' was off by O(1) inside the tanh of
+    width 0.5; kappa''' sets CLASS's source time sampling there: perturbations/sampling.py)."""
+    from boltzax.thermo import reionization as reio
+
+    p, th = fid
+    z = np.asarray(th.z)
+    fHe = float(th.YHe) / (C.not4 * (1 - float(th.YHe)))
+    zl, xl = z[z <= 50.0], np.asarray(th.x_e_noreio)[z <= 50.0]
+
+    def x_of(zq):  # the no-reio history is smooth here: linear interpolation is ample for the differences
+        return np.asarray(reio.xe_reio(zq, np.interp(zq, zl, xl), float(th.z_reio), fHe))
+
+    def H(zq):
+        return np.asarray(flat_background(p).H_of_z(jnp.asarray(zq)))
+
+    pref = float(th.kappa_dot[1]) / ((1 + z[1]) ** 2 * float(th.x_e[1]))
+
+    def kdot(zq):
+        return pref * (1 + zq) ** 2 * x_of(zq)
+
+    sel = (z > 5.0) & (z < 10.0)  # hydrogen reionisation (z_reio ~ 7.7 at tau_reio = 0.0543)
+    zz, dz = z[sel], 1e-3
+    dk = (kdot(zz + dz) - kdot(zz - dz)) / (2 * dz)
+    d2k = (kdot(zz + dz) - 2 * kdot(zz) + kdot(zz - dz)) / dz**2
+    dH = (H(zz + dz) - H(zz - dz)) / (2 * dz)
+    kddot = -H(zz) * dk
+    kdddot = H(zz) * (dH * dk + H(zz) * d2k)
+    np.testing.assert_allclose(np.asarray(th.kappa_ddot)[sel], kddot, rtol=1e-3, atol=1e-4 * np.abs(kddot).max())
+    np.testing.assert_allclose(np.asarray(th.kappa_dddot)[sel], kdddot, rtol=1e-3,
+                               atol=1e-3 * np.abs(kdddot).max())
+
+
 def test_tau_zreio_round_trip(fid):
     p, th = fid
     p2 = p.replace(reio_from_tau=False, z_reio=th.z_reio)

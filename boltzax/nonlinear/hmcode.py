@@ -154,10 +154,13 @@ class HMcodeGrid(eqx.Module):
 @functools.lru_cache(maxsize=64)
 def _grid_cached(k_nodes_bytes: bytes, prec) -> HMcodeGrid:
     k_nodes = np.frombuffer(k_nodes_bytes, dtype=float)
-    k_ext, n_valid = hc.extended_k(k_nodes, prec.max_k_extra, prec.k_per_decade_for_pk, prec.n_ext_max)
-    sg = hc.SigmaGrid.build(k_ext, n_valid, prec.sigma_k_per_decade, prec.n_sigma_max)
-    return HMcodeGrid(k_ext=jnp.asarray(k_ext), lnk_ext=jnp.asarray(np.log(k_ext)),
-                      n_nodes=jnp.asarray(len(k_nodes)), sigma=sg)
+    # concrete arrays even when first called inside a jit/jacfwd trace: the cache outlives the trace (a traced
+    # constant cached here leaked into the next trace: UnexpectedTracerError, found by the slow AD test)
+    with jax.ensure_compile_time_eval():
+        k_ext, n_valid = hc.extended_k(k_nodes, prec.max_k_extra, prec.k_per_decade_for_pk, prec.n_ext_max)
+        sg = hc.SigmaGrid.build(k_ext, n_valid, prec.sigma_k_per_decade, prec.n_sigma_max)
+        return HMcodeGrid(k_ext=jnp.asarray(k_ext), lnk_ext=jnp.asarray(np.log(k_ext)),
+                          n_nodes=jnp.asarray(len(k_nodes)), sigma=sg)
 
 
 def make_grid(k_nodes, prec: "HMcodePrecision") -> HMcodeGrid:

@@ -39,6 +39,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
+import interpax
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -187,6 +188,38 @@ def source_tau_start(bg, th, start_tau_c_over_tau_h: float = 0.008):
     return tau_inc[i - 1] + w * (tau_inc[i] - tau_inc[i - 1])
 
 
+_REIO_ROWS_Z_MAX = 60.0  # rows recomputed as CLASS at reionisation: z <= 50 plus a margin for the spline end
+
+
+def _class_reionisation_kappa(bg, th, z_rows):
+    """(kappa', kappa'', kappa''') [1/Mpc, 1/Mpc^2, 1/Mpc^3] on CLASS's thermodynamics rows ``z_rows``
+    (increasing, from 0, covering reionisation) as CLASS computes them: kappa' = (1+z)^2 n_H0 sigma_T x_e from
+    the reionised x_e at each row (thermo.reionization.xe_reio on the no-reionisation history, with CLASS's
+    cut at z_start: a ~1e-7 jump in x_e), and its tau-derivatives from the cubic spline through the rows,
+    est-deriv ends (thermodynamics.c thermodynamics_calculate_opticals: array_spline_table_line_to_line and
+    array_derive_spline_table_line_to_line in tau).  Linear interpolation of boltzax's table (dz ~ 0.17 here,
+    CLASS's rows 0.015) put the source times at reionisation 3-8 % off CLASS's; the spline's response to the
+    jump at z_start is a feature of CLASS's sampling that this reproduces."""
+    from ..nonlinear import class_splines as cs
+    from ..thermo import reionization as reio
+    from ..thermo.recfast import helium_fraction
+
+    # the no-reionisation history is smooth at low z: the cubic through boltzax's table nodes suffices
+    x_before = interpax.interp1d(z_rows, th.z, th.x_e_noreio, method="cubic")
+    x_re = reio.xe_reio(z_rows, x_before, th.z_reio, helium_fraction(th.YHe))
+    x_e = jnp.where(th.tau_reio > 0.0, x_re, x_before)  # tau_reio = 0: no reionisation model
+    pref = th.kappa_dot[0] / ((1.0 + th.z[0]) ** 2 * th.x_e[0])  # n_H0 sigma_T [1/Mpc]
+    kd = (1.0 + z_rows) ** 2 * pref * x_e
+    tau = bg.tau_of_z(z_rows)[::-1]  # increasing
+    y = kd[::-1]
+    m = cs.second_derivatives(tau, y, "est_deriv")
+    h = tau[1:] - tau[:-1]
+    dy = (y[1:] - y[:-1]) / h - h * (2.0 * m[:-1] + m[1:]) / 6.0
+    dy_last = (y[-1] - y[-2]) / h[-1] + h[-1] * (m[-2] + 2.0 * m[-1]) / 6.0
+    dy = jnp.concatenate([dy, dy_last[None]])
+    return kd, dy[::-1], m[::-1]
+
+
 def source_tau_sampling(bg, th, n_tau: int, start_tau_c_over_tau_h: float = 0.008, stepsize: float = 0.1,
                         boost_above_age_fraction: float = 1.0):
     """n_tau conformal times [Mpc], increasing, ending at tau0: CLASS's source time sampling (module
@@ -199,6 +232,10 @@ def source_tau_sampling(bg, th, n_tau: int, start_tau_c_over_tau_h: float = 0.00
     # CLASS's smoothed thermodynamic rate on its own table rows (th.z is increasing)
     zr = jnp.asarray(class_thermo_z_rows())
     kd, kdd, kddd = (jnp.interp(zr, th.z, v) for v in (th.kappa_dot, th.kappa_ddot, th.kappa_dddot))
+    # at reionisation, CLASS's own numbers on its own rows (boltzax's table is ~10x coarser there)
+    n_lo = int(np.searchsorted(np.asarray(class_thermo_z_rows()), _REIO_ROWS_Z_MAX, side="right"))
+    lo = _class_reionisation_kappa(bg, th, zr[:n_lo])
+    kd, kdd, kddd = (v.at[:n_lo].set(w) for v, w in zip((kd, kdd, kddd), lo))
     rate_th = _moving_average(jnp.sqrt(kd**2 + (kdd / kd) ** 2 + jnp.abs(kddd / kd)), _TH_RATE_SMOOTHING_RADIUS)
 
     def step(tau, _):

@@ -260,6 +260,17 @@ def thermodynamics_solve(params, bg, prec) -> Thermo:
     kdot = (1.0 + z) ** 2 * pref * x_e
     dx = xspl(z, dx=1)
     d2x = xspl(z, dx=2)
+    if params.reionization == "camb":
+        # in the reionisation region (z <= 50) x_e' and x_e'' from the closed form of the reionised x_e
+        # (reio.xe_reio on the smooth no-reio history) by forward-mode AD, not from the spline through the
+        # table: its nodes (dz ~ 0.17 there at the default n_z) resolve the tanh of width 0.5 too coarsely for
+        # x_e'', i.e. kappa''', which sets CLASS's source time sampling at reionisation (CLASS differentiates
+        # a spline through its own rows, dz = 0.015: thermodynamics.c, reionization_sampling).
+        zl = z[:n_low]
+        ones = jnp.ones_like(zl)
+        dxl, d2xl = jax.jvp(lambda zz: jax.jvp(x_fn, (zz,), (ones,))[1], (zl,), (ones,))
+        dx = dx.at[:n_low].set(dxl)
+        d2x = d2x.at[:n_low].set(d2xl)
     dkdz = pref * (2.0 * (1.0 + z) * x_e + (1.0 + z) ** 2 * dx)
     d2kdz2 = pref * (2.0 * x_e + 4.0 * (1.0 + z) * dx + (1.0 + z) ** 2 * d2x)
     dH = dH_dz
