@@ -28,8 +28,11 @@ NAMES = ("fid", "lcdm_1", "w0wa_2")
 # perturbations_get_k_list), and its full-Limber lensing integral runs to that last k (transfer.c,
 # want_lcmb_full_limber); boltzax's source list (KSamplingRule.k_max_nonlinear, static) ends at 5 /Mpc
 # itself.  lcdm_1: TT 4.6e-5 / 6.1e-5, EE 1.09e-3 and TE 1.03e-3 at l = 2 (= its linear run), pp 1.9e-3 /
-# 2.0e-3.  The pp bounds below guard the present state, not the 1e-3 target; w0wa_2 was not measured
-# with the nonlinear potential.
+# 2.0e-3.  Session 9 (CLASS's reionisation source times, C2 spline of P_lin in ln k): fid halofit / hmcode TT
+# 1.2e-4 / 7.8e-5, EE 9.1e-4 / 9.1e-4 (l = 53, = the linear run), TE 2.6e-4, pp 4.2e-3 / 3.0e-3 (up from
+# 2.8e-3 / 2.2e-3: not the N_Z_PAD cut, checked with 192; cause open); lcdm_1 TT 6.9e-5 / 3.1e-5, EE 8.7e-4
+# (l = 47), TE 3.0e-4, pp 2.6e-3 / 6.7e-4.  The pp bounds below guard the present state, not the 1e-3
+# target; w0wa_2 was not measured with the nonlinear potential.
 TOL_CL = {"tt": 1e-3, "ee": 1.5e-3, "te": 1.5e-3, "pp": 5e-3}
 TOL_RATIO = {"tt": 5e-4, "ee": 2e-4, "te": 2e-4, "pp": 5e-3}
 

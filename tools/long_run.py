@@ -40,8 +40,9 @@ def draw(rng: np.random.Generator, structure) -> dict:
     d = {"h": rng.uniform(0.62, 0.74), "omega_b": rng.uniform(0.021, 0.024), "omega_cdm": rng.uniform(0.10, 0.14),
          "ln10^{10}A_s": rng.uniform(2.9, 3.2), "n_s": rng.uniform(0.93, 1.0), "tau_reio": rng.uniform(0.04, 0.08),
          "N_ncdm": n, "recombination": rec, "output": "mPk", "P_k_max_1/Mpc": 1.0, "z_max_pk": 1.0}
-    if n:
+    if n:  # N_eff stays ~3.044 (each ncdm species at CLASS's default T_ncdm adds 1.0132): BBN's table range
         d["m_ncdm"] = ", ".join(f"{rng.uniform(0.02, 0.3):.4f}" for _ in range(n))
+        d["N_ur"] = round(3.044 - 1.0132 * n, 4)
     if fld:
         d.update({"Omega_Lambda": 0.0, "w0_fld": rng.uniform(-1.2, -0.8), "wa_fld": rng.uniform(-0.3, 0.3)})
     if ok:
