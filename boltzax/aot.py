@@ -199,10 +199,23 @@ def release_if_crowded(fraction: float = MAP_FRACTION) -> bool:
 
 def release() -> None:
     """Drop every in-memory compiled program of the process (JAX's jit caches and the loaded stored
-    programs); the persistent compilation cache on disk is kept, so the next call reloads, not recompiles."""
+    programs); the persistent compilation cache on disk is kept, so the next call reloads, not recompiles.
+    Then hand the freed heap back to the system (glibc malloc_trim): without it the resident memory stayed
+    at its high-water mark (a 1000-call run over 28 structures, tools/long_run.py: 1.0 -> 8.2 GB; six
+    structures released after each call: ~1.1 GB without the trim, ~0.26 GB with it)."""
     import gc
 
     _PROGRAMS.clear()
     jax.clear_caches()
     gc.collect()
+    _malloc_trim()
     _RELEASES["count"] += 1
+
+
+def _malloc_trim() -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to do
+        pass
