@@ -106,3 +106,12 @@ def test_release_if_crowded(store):
     assert aot.release_if_crowded(fraction=0.0)
     assert aot.releases() == before + 1 and not aot._PROGRAMS
     np.testing.assert_array_equal(_call(t, x, 3.0)["y"], first)
+
+
+def test_compiled_since_last_check():
+    """Class.compute reads /proc/self/maps only after an executable was compiled or loaded."""
+    aot.compiled_since_last_check()
+    assert not aot.compiled_since_last_check()  # nothing compiled in between
+    jax.jit(lambda v: v * 3.25 + 0.5)(jnp.arange(5.0))  # a new program: one backend compile event
+    assert aot.compiled_since_last_check()
+    assert not aot.compiled_since_last_check()

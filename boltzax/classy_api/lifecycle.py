@@ -105,9 +105,10 @@ class LifecycleMixin:
             return
         from .. import aot
         from ..class_inputs import apply_precision
-
-        aot.release_if_crowded()  # a long run over many cosmology structures: bounded memory mappings
         from ..precision import get_precision
+
+        if aot.compiled_since_last_check():  # a long run over many cosmology structures: bounded mappings
+            aot.release_if_crowded()
 
         params, request = from_class_dict(self._pars, self._unread, amplitude_from_sigma8=True)
         if request.amplitude_target and "mPk" not in request.output:

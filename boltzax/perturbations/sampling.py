@@ -230,10 +230,11 @@ def source_tau_sampling(bg, th, n_tau: int, start_tau_c_over_tau_h: float = 0.00
     bg, th = jax.lax.stop_gradient((bg, th))
     tau0 = bg.conformal_age
     # CLASS's smoothed thermodynamic rate on its own table rows (th.z is increasing)
-    zr = jnp.asarray(class_thermo_z_rows())
+    zr_np = class_thermo_z_rows()
+    zr = jnp.asarray(zr_np)
     kd, kdd, kddd = (jnp.interp(zr, th.z, v) for v in (th.kappa_dot, th.kappa_ddot, th.kappa_dddot))
     # at reionisation, CLASS's own numbers on its own rows (boltzax's table is ~10x coarser there)
-    n_lo = int(np.searchsorted(np.asarray(class_thermo_z_rows()), _REIO_ROWS_Z_MAX, side="right"))
+    n_lo = int(np.searchsorted(zr_np, _REIO_ROWS_Z_MAX, side="right"))
     lo = _class_reionisation_kappa(bg, th, zr[:n_lo])
     kd, kdd, kddd = (v.at[:n_lo].set(w) for v, w in zip((kd, kdd, kddd), lo))
     rate_th = _moving_average(jnp.sqrt(kd**2 + (kdd / kd) ** 2 + jnp.abs(kddd / kd)), _TH_RATE_SMOOTHING_RADIUS)
