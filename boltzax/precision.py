@@ -53,8 +53,20 @@ class SourcePrecision:
     sub_steps_k_min: float = 0.0  # [1/Mpc] modes with k below this take ONE step between source times
     pre_steps: int = 600  # ESDIRK steps uniform in ln a from the earliest mode start to the first source time
     # modes integrated in this many groups of consecutive k, one after the other (solver.solve_at_output_times:
-    # a group occupies fewer approximation phases at a time than the whole batch); results identical
-    k_groups: int = 8
+    # a group occupies fewer approximation phases at a time than the whole batch, and its steps follow its
+    # own largest k: pre_phase, node_alpha; CHANGELOG session 10 for the measured times)
+    k_groups: int = 16
+    # ESDIRK tableau of the source solve (linear_esdirk._tableau: diffrax's Kvaerno3/4/5)
+    tableau: str = "Kvaerno5"
+    # pre-output steps per group (solver.solve_at_output_times): the group's largest k advances its acoustic
+    # phase k c_s tau by at most this [rad] per step (0: every group the common step of pre_steps), steps at
+    # most pre_dlna_max in ln a
+    pre_phase: float = 0.25
+    pre_dlna_max: float = 0.1
+    # steps only to some source times, the others interpolated (solver.step_nodes): at most node_alpha / rate
+    # between steps (0: a step to every source time), with the acoustic rate of k = min(group's k_max, node_k_cut)
+    node_alpha: float = 0.5
+    node_k_cut: float = 0.5
 
 
 @dataclasses.dataclass(frozen=True)

@@ -7,6 +7,7 @@ Prints, per setting: compile+first call, warm wall time, warm process CPU time (
 difference of each source against the first setting (relative to that source's peak).
 """
 import argparse
+import json
 import dataclasses
 import os
 import resource
@@ -36,6 +37,7 @@ def main():
     ap.add_argument("--kstride", type=int, default=1)
     ap.add_argument("--name", default="fid")
     ap.add_argument("--per-k", action="store_true", help="per-k differences (of each k's peak)")
+    ap.add_argument("--variants", default="", help="JSON list of SourcePrecision overrides (replaces --groups/--sub)")
     a = ap.parse_args()
     base = boltzax.get_precision(a.precision)
     res = compute(reference_params(a.name), base)
@@ -45,9 +47,12 @@ def main():
     print(f"{a.name} {a.precision}: {k.size} k x {tau.size} tau; {model}")
     first = None
     subs = [int(s) for s in a.sub.split(",")] if a.sub else [base.sources.sub_steps]
-    for sub in subs:
-        for g in (int(x) for x in a.groups.split(",")):
-            prec = dataclasses.replace(base, sources=dataclasses.replace(base.sources, k_groups=g, sub_steps=sub))
+    variants = [dict(sub_steps=sub, k_groups=int(g)) for sub in subs for g in a.groups.split(",")]
+    if a.variants:
+        variants = json.loads(a.variants)
+    for ov in variants:
+        if True:
+            prec = dataclasses.replace(base, sources=dataclasses.replace(base.sources, **ov))
             t0 = time.perf_counter()
             s, _, _ = scalar_sources(res, prec, k=k, tau=tau)
             jax.block_until_ready(s)
@@ -63,7 +68,7 @@ def main():
                 first = s
             else:
                 diff = " ".join(f"{n} {np.max(np.abs(s[n] - first[n])) / np.max(np.abs(first[n])):.1e}" for n in s)
-            print(f"sub {sub} groups {g}: first {t1 - t0:.1f} s, warm {t2 - t1:.2f} s (cpu {c1 - c0:.2f} s) {diff}",
+            print(f"{ov}: first {t1 - t0:.1f} s, warm {t2 - t1:.2f} s (cpu {c1 - c0:.2f} s) {diff}",
                   flush=True)
             if a.per_k and diff:
                 for i in range(k.size):

@@ -177,7 +177,9 @@ def transfers(k, lna_out, tab, prec):
 
 
 def solve_at_output_times(k, lna_out, tab, prec, out_fn, aux, n_sub: int = 1, n_pre: int = 300,
-                          n_groups: int = 1, k_sub: float = 0.0):
+                          n_groups: int = 1, k_sub: float = 0.0, tableau: str = "Kvaerno5",
+                          pre_phase: float = 0.0, pre_dlna_max: float = 0.1, node_rate=None,
+                          node_alpha: float = 0.0, node_k_cut: float = 1.0):
     """out_fn evaluated on the solution at every output time, for a batch of modes, with the integration
     steps ON the output grid: the sources' time sampling (dense around recombination).
 
@@ -202,7 +204,18 @@ def solve_at_output_times(k, lna_out, tab, prec, out_fn, aux, n_sub: int = 1, n_
     the group occupies in an interval (lax.cond), and so is its output evaluation.  Unlike solve_mode (whose
     per-phase grids include every output time, with zero-length steps outside the phase, and which carries
     all outputs through its scan) the cost is ~n_sub x (occupied phases) steps per interval, and the state
-    is never stored, only out_fn's values."""
+    is never stored, only out_fn's values.
+
+    ``pre_phase`` > 0: a group takes longer pre-output steps, of the ln a length at which its largest
+    wavenumber's acoustic phase k c_s tau (c_s = 1/sqrt 3, tau that of the first output: the largest over
+    the pre-output steps, which are uniform in ln a while tau grows ~ a) advances by pre_phase per step, at
+    most ``pre_dlna_max`` and never shorter than the common length above.  Low-k groups are super-horizon
+    or nearly so before the first source time, where the solution varies on the expansion time.
+
+    ``node_alpha`` > 0 (with ``node_rate`` (n_out,) [1/Mpc], the non-acoustic rate of change of the state at
+    the output times): after the first output each group steps only to the outputs `step_nodes` selects for
+    it (k_eff = min(its largest k, ``node_k_cut``)) and takes the others from a cubic Hermite interpolant of
+    the state (`_dense_outputs`)."""
     k = jnp.asarray(k, dtype=float)
     n_k = k.shape[0]
     n_groups = max(1, min(int(n_groups), n_k))
@@ -212,9 +225,18 @@ def solve_at_output_times(k, lna_out, tab, prec, out_fn, aux, n_sub: int = 1, n_
     # one ln a step before the outputs for all groups: that of n_pre steps from the earliest start of all
     lna_first = jnp.min(jax.vmap(lambda kk: _initial_state_and_switches(kk, tab, prec, lay)[1])(k))
     d_pre = (lna_out[0] - lna_first) / max(1, -(-n_pre // n_sub))
+    tau_first = jax.lax.stop_gradient(tab.tau_of_lna(lna_out[0]))
 
     def group(kg):
-        return _solve_group_at_output_times(kg, lna_out, tab, prec, out_fn, aux, n_sub, n_pre, d_pre, k_sub)
+        d = d_pre
+        if pre_phase > 0.0:  # a grid choice: no tangent
+            d_phase = jax.lax.stop_gradient(pre_phase * n_sub * jnp.sqrt(3.0) / (jnp.max(kg) * tau_first))
+            d = jnp.maximum(d_pre, jnp.minimum(d_phase, pre_dlna_max))
+        nodes = None
+        if node_alpha > 0.0:
+            nodes = (node_rate, jnp.minimum(jnp.max(kg), node_k_cut), node_alpha)
+        return _solve_group_at_output_times(kg, lna_out, tab, prec, out_fn, aux, n_sub, n_pre, d, k_sub,
+                                            tableau, nodes)
 
     if n_groups == 1:
         outs = jax.tree_util.tree_map(lambda v: v[None], group(kp[0]))
@@ -224,7 +246,8 @@ def solve_at_output_times(k, lna_out, tab, prec, out_fn, aux, n_sub: int = 1, n_
     return jax.tree_util.tree_map(lambda v: jnp.moveaxis(v, 0, 1).reshape(n_out, -1)[:, :n_k], outs)
 
 
-def _solve_group_at_output_times(k, lna_out, tab, prec, out_fn, aux, n_sub, n_pre, d_pre, k_sub):
+def _solve_group_at_output_times(k, lna_out, tab, prec, out_fn, aux, n_sub, n_pre, d_pre, k_sub,
+                                 tableau="Kvaerno5", nodes=None):
     """solve_at_output_times for one group of modes in lockstep (leaves (n_out, B)); d_pre: the ln a length
     of the intervals before the first output."""
     lay = layout(prec, tab)
@@ -232,6 +255,15 @@ def _solve_group_at_output_times(k, lna_out, tab, prec, out_fn, aux, n_sub, n_pr
     modes = phase_modes(prec, lay)
     has_fa = modes[3] - 2 > 0
     end = jnp.full_like(k, LNA_END)
+    node_mask = None
+    if nodes is not None:
+        rate, k_eff, alpha = nodes
+        sg = jax.lax.stop_gradient
+        tau_out = sg(tab.tau_of_lna(lna_out))
+        # both ends of every output interval holding a switch are nodes (delaying the switches to the next
+        # node instead moved EE at l ~ 50 by 1e-4: CHANGELOG session 10)
+        node_mask = step_nodes(tau_out, sg(rate), sg(k_eff), alpha, sg(jnp.stack([lna_uf, lna_fa, lna_sw])),
+                               sg(lna_out), sg(jnp.max(lna_sw)))
     bounds = ((lna_ini, lna_uf), (lna_uf, lna_fa), (lna_fa, lna_sw), (lna_sw, end))
     n_pre = max(1, -(-n_pre // n_sub))  # intervals before the first output: ~n_pre steps in all
     # the last pre interval ends at lna_out[0]; those before the group's start have zero length
@@ -255,20 +287,30 @@ def _solve_group_at_output_times(k, lna_out, tab, prec, out_fn, aux, n_sub, n_pr
     frac = jnp.linspace(0.0, 1.0, n_sub + 1)
     frac_one = jnp.ones(n_sub + 1).at[0].set(0.0)  # one step, then zero-length ones
 
-    def interval(y, inp):
-        xa, xb, aux_j = inp
-        one_step = (k < k_sub) & (xa >= lna_out[0])
+    def advance(y, xa, xb, one_step):
+        """y from xa to xb (per-mode phases clipped, n_sub steps in each, the ncdm fluid switch applied)."""
         fr = jnp.where(one_step[:, None], frac_one[None, :], frac[None, :])
         for p in range(4):
             t0, t1 = bounds[p]
             a, b = jnp.clip(xa, t0, t1), jnp.clip(xb, t0, t1)
             g = a[:, None] + (b - a)[:, None] * fr
             y = jax.lax.cond(jnp.any(b > a),
-                             lambda yy, g=g, p=p: esdirk_scan(k, tab, lay, modes[p], g, yy, g[:, -1:])[0],
+                             lambda yy, g=g, p=p: esdirk_scan(k, tab, lay, modes[p], g, yy, g[:, -1:],
+                                                                    tableau=tableau)[0],
                              lambda yy: yy, y)
             if p == 1 and has_fa:
                 yf = jax.vmap(lambda kk, yy, xx: _ncdm_fluid_init(kk, yy, xx, tab, lay))(k, y, lna_fa)
                 y = jnp.where(((lna_fa > xa) & (lna_fa <= xb))[:, None], yf, y)
+        return y
+
+    if nodes is not None:
+        aux = jax.tree_util.tree_map(lambda v: v[n_pre:], aux)
+        return _dense_outputs(k, lna_out, tab, lay, modes, aux, y0, pre, node_mask, advance, outputs,
+                              (lna_uf, lna_fa, lna_sw), tau_out)
+
+    def interval(y, inp):
+        xa, xb, aux_j = inp
+        y = advance(y, xa, xb, (k < k_sub) & (xa >= lna_out[0]))
         # the pre-output intervals' values are discarded: not evaluated
         shapes = jax.eval_shape(outputs, y, xb, aux_j)
         out = jax.lax.cond(xb >= lna_out[0], outputs,
@@ -279,3 +321,93 @@ def _solve_group_at_output_times(k, lna_out, tab, prec, out_fn, aux, n_sub, n_pr
     aux1 = jax.tree_util.tree_map(lambda v: v[1:], aux)
     _, outs = jax.lax.scan(interval, y0, (grid[:-1], grid[1:], aux1))
     return jax.tree_util.tree_map(lambda v: v[n_pre - 1:], outs)
+
+
+def step_nodes(tau_out, rate, k_eff, alpha, switch_lna, lna_out, lna_acoustic_end=None):
+    """Which output times a group of modes steps to (bool (n_out,)), the others being interpolated.
+
+    tau_out (n_out,) [Mpc] increasing; rate (n_out,) [1/Mpc] the rate at which the state varies apart from
+    the acoustic oscillation; k_eff [1/Mpc] the wavenumber whose acoustic phase k c_s tau (c_s = 1/sqrt 3)
+    the steps must resolve.  Greedy from the first output: an output is a node when the next one lies more
+    than alpha / sqrt(rate^2 + (k_eff c_s)^2) after the last node.  Forced nodes: the first and last outputs,
+    and both ends of every output interval (lna_out) holding an approximation switch (switch_lna, any shape) of
+    a mode of the group, so that no interpolated span crosses a switch.  After ``lna_acoustic_end`` (the
+    group's last radiation-streaming switch: photons and massless neutrinos are algebraic from there, solver
+    module docstring) the acoustic term is dropped."""
+    lo = lna_out
+    forced = jnp.zeros(lo.shape, bool).at[0].set(True).at[-1].set(True)
+    if switch_lna is not None:
+        sw = switch_lna.reshape(-1)
+        has = jnp.any((sw[None, :] > lo[:-1, None]) & (sw[None, :] <= lo[1:, None]), axis=1)  # interval (j, j+1]
+        no = jnp.zeros((1,), bool)
+        forced = forced | jnp.concatenate([no, has]) | jnp.concatenate([has, no])
+    k_eff = jnp.broadcast_to(k_eff, lo.shape)
+    if lna_acoustic_end is not None:
+        k_eff = jnp.where(lo > lna_acoustic_end, 0.0, k_eff)
+    dmax = alpha / jnp.sqrt(rate**2 + (k_eff / jnp.sqrt(3.0)) ** 2)
+    nxt = jnp.concatenate([tau_out[1:], tau_out[-1:]])
+
+    def body(last, inp):
+        t, tn, d, f = inp
+        node = f | (tn - last > d)
+        return jnp.where(node, t, last), node
+
+    _, node = jax.lax.scan(body, tau_out[0], (tau_out, nxt, dmax, forced))
+    return node, dmax
+
+
+def _hermite(xa, ya, fa, xb, yb, fb, x):
+    """Cubic Hermite interpolant at x of (ya, fa = dy/dx) at xa and (yb, fb) at xb; x, xa, xb scalars."""
+    d = jnp.where(xb > xa, xb - xa, 1.0)
+    t = (x - xa) / d
+    h00, h10 = (1 + 2 * t) * (1 - t) ** 2, t * (1 - t) ** 2
+    h01, h11 = t * t * (3 - 2 * t), t * t * (t - 1)
+    return h00 * ya + h10 * d * fa + h01 * yb + h11 * d * fb
+
+
+def _dense_outputs(k, lna_out, tab, lay, modes, aux, y0, pre, nodes, advance, outputs, switches, tau_out):
+    """The outputs of one group with steps only to the node outputs (``nodes``, bool (n_out,), from
+    `step_nodes`): pass 1 steps from node to node (the pre-output grid ``pre`` first) and keeps y and
+    dy/dln a at the nodes; pass 2 evaluates the outputs at every output time on the state there, a node's
+    own or the cubic Hermite interpolant in ln a between the nodes around it (no switch lies between them).
+    ``nodes`` = (node mask, dmax) from `step_nodes`: a span no longer than dmax at its end node is one step,
+    a longer one (a single output interval longer than dmax) the ``n_sub`` steps of ``advance``."""
+    lna_uf, lna_fa, lna_sw = switches
+    nodes, dmax = nodes
+    never = jnp.zeros(k.shape, bool)
+
+    def pre_step(y, inp):
+        return advance(y, inp[0], inp[1], never), None
+
+    y, _ = jax.lax.scan(pre_step, y0, (pre, jnp.concatenate([pre[1:], lna_out[:1]])))
+
+    def slope(y, x):
+        ph = jnp.where(x <= lna_uf, 0, jnp.where(x <= lna_fa, 1, jnp.where(x <= lna_sw, 2, 3)))
+        vals = []
+        for p, md in enumerate(modes):
+            f = jax.vmap(lambda yy, kk, md=md: derivs_lna(x, yy, kk, tab, lay, md))
+            vals.append(jax.lax.cond(jnp.any(ph == p), f, lambda yy, kk: jnp.zeros_like(yy), y, k))
+        return jnp.select([(ph == i)[:, None] for i in range(4)], vals)
+
+    def node_step(carry, inp):
+        y, x_last, t_last = carry
+        x, t, d, is_node = inp
+        one = jnp.broadcast_to(t - t_last <= d, k.shape)
+        y = jax.lax.cond(is_node & (x > x_last), lambda yy: advance(yy, x_last, x, one), lambda yy: yy, y)
+        f = jax.lax.cond(is_node, lambda yy: slope(yy, x), jnp.zeros_like, y)
+        return (y, jnp.where(is_node, x, x_last), jnp.where(is_node, t, t_last)), (y, f)
+
+    _, (ys, fs) = jax.lax.scan(node_step, (y, lna_out[0], tau_out[0]), (lna_out, tau_out, dmax, nodes))
+    idx = jnp.arange(lna_out.shape[0])
+    ia = jax.lax.cummax(jnp.where(nodes, idx, 0))
+    ib = jax.lax.cummin(jnp.where(nodes, idx, idx[-1]), reverse=True)
+
+    def evaluate(_, inp):
+        j, aux_j = inp
+        a, b = ia[j], ib[j]
+        y = _hermite(lna_out[a], ys[a], fs[a], lna_out[b], ys[b], fs[b], lna_out[j])
+        y = jnp.where(nodes[j], ys[j], y)
+        return None, outputs(y, lna_out[j], aux_j)
+
+    _, outs = jax.lax.scan(evaluate, None, (idx, aux))
+    return outs

@@ -78,6 +78,20 @@ def thermo_at_tau(res, tau):
     return g, dg, emk, aH_p
 
 
+def state_rate(res, tau):
+    """The rate [1/Mpc] at which the perturbation state varies at conformal times tau, apart from the acoustic
+    oscillation (solver.step_nodes adds that): sqrt((kappa''/kappa')^2 + |kappa'''/kappa'| + (2 aH)^2), the
+    terms of CLASS's source-sampling rate (perturbations.c, perturbations_timesampling_for_sources) other than
+    kappa' itself, whose tight-coupling relaxation the L-stable steps leave on its slow manifold, and the
+    expansion rate.  Under stop_gradient (a grid choice)."""
+    th, bg = jax.lax.stop_gradient((res.thermo, res.background))
+    z = bg.z_of_tau(tau)
+    kd, kdd, kddd = (jnp.interp(z, th.z, v) for v in (th.kappa_dot, th.kappa_ddot, th.kappa_dddot))
+    a = 1.0 / (1.0 + z)
+    aH = a * bg.model.densities(a)["H"]
+    return jnp.sqrt((kdd / kd) ** 2 + jnp.abs(kddd / kd) + (2.0 * aH) ** 2)
+
+
 def default_k(res, sp):
     """CLASS's scalar CMB k sampling (sampling.py) for SourcePrecision sp [1/Mpc]."""
     th, bg = res.thermo, res.background
@@ -103,7 +117,10 @@ def _scalar_sources(res, precision, k, tau):
     aux = thermo_at_tau(res, tau)
     out = solve_at_output_times(k, lna_out, tab, pp, source_terms, aux, n_sub=sp.sub_steps,
                                 n_pre=sp.pre_steps, n_groups=sp.k_groups,
-                                k_sub=sp.sub_steps_k_min)
+                                k_sub=sp.sub_steps_k_min, tableau=sp.tableau,
+                                pre_phase=sp.pre_phase, pre_dlna_max=sp.pre_dlna_max,
+                                node_rate=state_rate(res, tau) if sp.node_alpha > 0 else None,
+                                node_alpha=sp.node_alpha, node_k_cut=sp.node_k_cut)
     return {name: out[name].T for name in SOURCE_NAMES}
 
 
