@@ -206,11 +206,12 @@ def solve_at_output_times(k, lna_out, tab, prec, out_fn, aux, n_sub: int = 1, n_
     all outputs through its scan) the cost is ~n_sub x (occupied phases) steps per interval, and the state
     is never stored, only out_fn's values.
 
-    ``pre_phase`` > 0: a group takes longer pre-output steps, of the ln a length at which its largest
-    wavenumber's acoustic phase k c_s tau (c_s = 1/sqrt 3, tau that of the first output: the largest over
-    the pre-output steps, which are uniform in ln a while tau grows ~ a) advances by pre_phase per step, at
-    most ``pre_dlna_max`` and never shorter than the common length above.  Low-k groups are super-horizon
-    or nearly so before the first source time, where the solution varies on the expansion time.
+    ``pre_phase`` > 0: each group has its own pre-output grid instead, built backwards from the first
+    output with steps of the ln a length at which the acoustic phase k c_s tau (c_s = 1/sqrt 3) of
+    k = min(its largest k, ``node_k_cut``) advances by pre_phase, at most ``pre_dlna_max``: low-k groups
+    are super-horizon or nearly so before the first source time (the expansion time sets their steps),
+    and high-k modes take steps ~ uniform in tau instead of in ln a (the grid's first node is moved back to
+    the group's start if ceil(n_pre / n_sub) intervals do not reach it).
 
     ``node_alpha`` > 0 (with ``node_rate`` (n_out,) [1/Mpc], the non-acoustic rate of change of the state at
     the output times): after the first output each group steps only to the outputs `step_nodes` selects for
@@ -225,13 +226,22 @@ def solve_at_output_times(k, lna_out, tab, prec, out_fn, aux, n_sub: int = 1, n_
     # one ln a step before the outputs for all groups: that of n_pre steps from the earliest start of all
     lna_first = jnp.min(jax.vmap(lambda kk: _initial_state_and_switches(kk, tab, prec, lay)[1])(k))
     d_pre = (lna_out[0] - lna_first) / max(1, -(-n_pre // n_sub))
-    tau_first = jax.lax.stop_gradient(tab.tau_of_lna(lna_out[0]))
+
+    n_pre_iv = max(1, -(-n_pre // n_sub))
+
+    def pre_grid(kg):
+        # backwards from the first output: interval dx = min(pre_dlna_max, n_sub pre_phase / (k_eff c_s tau))
+        k_eff = jnp.minimum(jnp.max(kg), node_k_cut)
+
+        def back(x, _):
+            dx = jnp.minimum(pre_dlna_max, pre_phase * n_sub * jnp.sqrt(3.0) / (k_eff * tab.tau_of_lna(x)))
+            return x - dx, x - dx
+
+        _, xs = jax.lax.scan(back, lna_out[0], None, length=n_pre_iv)
+        return jax.lax.stop_gradient(xs[::-1])  # a grid choice: no tangent
 
     def group(kg):
-        d = d_pre
-        if pre_phase > 0.0:  # a grid choice: no tangent
-            d_phase = jax.lax.stop_gradient(pre_phase * n_sub * jnp.sqrt(3.0) / (jnp.max(kg) * tau_first))
-            d = jnp.maximum(d_pre, jnp.minimum(d_phase, pre_dlna_max))
+        d = pre_grid(kg) if pre_phase > 0.0 else d_pre
         nodes = None
         if node_alpha > 0.0:
             nodes = (node_rate, jnp.minimum(jnp.max(kg), node_k_cut), node_alpha)
@@ -267,7 +277,11 @@ def _solve_group_at_output_times(k, lna_out, tab, prec, out_fn, aux, n_sub, n_pr
     bounds = ((lna_ini, lna_uf), (lna_uf, lna_fa), (lna_fa, lna_sw), (lna_sw, end))
     n_pre = max(1, -(-n_pre // n_sub))  # intervals before the first output: ~n_pre steps in all
     # the last pre interval ends at lna_out[0]; those before the group's start have zero length
-    pre = jnp.maximum(lna_out[0] - d_pre * jnp.arange(n_pre, 0, -1), jnp.min(lna_ini))
+    if jnp.ndim(d_pre):  # the group's own pre-output grid (solve_at_output_times, pre_phase)
+        pre = jnp.maximum(d_pre, jnp.min(lna_ini))
+        pre = pre.at[0].set(jnp.minimum(pre[0], jnp.min(lna_ini)))  # the grid starts at the group's start
+    else:
+        pre = jnp.maximum(lna_out[0] - d_pre * jnp.arange(n_pre, 0, -1), jnp.min(lna_ini))
     grid = jnp.concatenate([pre, lna_out])
     aux = jax.tree_util.tree_map(
         lambda v: jnp.concatenate([jnp.broadcast_to(v[:1], (n_pre,) + v.shape[1:]), v]), aux)
