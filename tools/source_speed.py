@@ -51,30 +51,29 @@ def main():
     if a.variants:
         variants = json.loads(a.variants)
     for ov in variants:
-        if True:
-            prec = dataclasses.replace(base, sources=dataclasses.replace(base.sources, **ov))
-            t0 = time.perf_counter()
-            s, _, _ = scalar_sources(res, prec, k=k, tau=tau)
-            jax.block_until_ready(s)
-            t1 = time.perf_counter()
-            c0 = cpu()
-            s, _, _ = scalar_sources(res, prec, k=k, tau=tau)
-            jax.block_until_ready(s)
-            t2 = time.perf_counter()
-            c1 = cpu()
-            s = {n: np.asarray(v) for n, v in s.items()}
-            diff = ""
-            if first is None:
-                first = s
-            else:
-                diff = " ".join(f"{n} {np.max(np.abs(s[n] - first[n])) / np.max(np.abs(first[n])):.1e}" for n in s)
-            print(f"{ov}: first {t1 - t0:.1f} s, warm {t2 - t1:.2f} s (cpu {c1 - c0:.2f} s) {diff}",
-                  flush=True)
-            if a.per_k and diff:
-                for i in range(k.size):
-                    row = " ".join(f"{n} {np.max(np.abs(s[n][i] - first[n][i])) / np.max(np.abs(first[n][i])):.1e}"
-                                   for n in s)
-                    print(f"    k {k[i]:.4g}: {row}")
+        prec = dataclasses.replace(base, sources=dataclasses.replace(base.sources, **ov))
+        t0 = time.perf_counter()
+        s, _, _ = scalar_sources(res, prec, k=k, tau=tau)
+        jax.block_until_ready(s)
+        t1 = time.perf_counter()
+        c0 = cpu()
+        s, _, _ = scalar_sources(res, prec, k=k, tau=tau)
+        jax.block_until_ready(s)
+        t2 = time.perf_counter()
+        c1 = cpu()
+        s = {n: np.asarray(v) for n, v in s.items()}
+        diff = ""
+        if first is None:
+            first = s
+        else:
+            diff = " ".join(f"{n} {np.max(np.abs(s[n] - first[n])) / np.max(np.abs(first[n])):.1e}" for n in s)
+        print(f"{ov}: first {t1 - t0:.1f} s, warm {t2 - t1:.2f} s (cpu {c1 - c0:.2f} s) {diff}",
+              flush=True)
+        if a.per_k and diff:
+            for i in range(k.size):
+                row = " ".join(f"{n} {np.max(np.abs(s[n][i] - first[n][i])) / np.max(np.abs(first[n][i])):.1e}"
+                               for n in s)
+                print(f"    k {k[i]:.4g}: {row}")
 
 
 if __name__ == "__main__":

@@ -118,8 +118,13 @@ def solve_mode(k, lna_out, tab, prec):
     uf, fa_, sw = lna_uf[:, None], lna_fa[:, None], lna_sw[:, None]
     c = lambda x: x[..., None]  # noqa: E731
     ys = jnp.where(c(lo <= uf), ys0, jnp.where(c(lo <= fa_), ys1, jnp.where(c(lo <= sw), ys2, ys3)))
-    phase = jnp.where(lo <= uf, 0, jnp.where(lo <= fa_, 1, jnp.where(lo <= sw, 2, 3)))
+    phase = _phase_index(lo, uf, fa_, sw)
     return ys, lay, phase
+
+
+def _phase_index(x, lna_uf, lna_fa, lna_sw):
+    """The integration phase 0..3 (`phase_modes`) at ln a x, given the switches (broadcasting)."""
+    return jnp.where(x <= lna_uf, 0, jnp.where(x <= lna_fa, 1, jnp.where(x <= lna_sw, 2, 3)))
 
 
 def phase_modes(prec, lay):
@@ -223,11 +228,11 @@ def solve_at_output_times(k, lna_out, tab, prec, out_fn, aux, n_sub: int = 1, n_
     size = -(-n_k // n_groups)
     kp = jnp.concatenate([k, jnp.broadcast_to(k[-1:], (n_groups * size - n_k,))]).reshape(n_groups, size)
     lay = layout(prec, tab)
-    # one ln a step before the outputs for all groups: that of n_pre steps from the earliest start of all
-    lna_first = jnp.min(jax.vmap(lambda kk: _initial_state_and_switches(kk, tab, prec, lay)[1])(k))
-    d_pre = (lna_out[0] - lna_first) / max(1, -(-n_pre // n_sub))
-
-    n_pre_iv = max(1, -(-n_pre // n_sub))
+    n_pre_iv = max(1, -(-n_pre // n_sub))  # intervals before the first output
+    if pre_phase <= 0.0:
+        # one ln a step before the outputs for all groups: that of n_pre steps from the earliest start of all
+        lna_first = jnp.min(jax.vmap(lambda kk: _initial_state_and_switches(kk, tab, prec, lay)[1])(k))
+        d_pre = (lna_out[0] - lna_first) / n_pre_iv
 
     def pre_grid(kg):
         # backwards from the first output: interval dx = min(pre_dlna_max, n_sub pre_phase / (k_eff c_s tau))
@@ -282,12 +287,9 @@ def _solve_group_at_output_times(k, lna_out, tab, prec, out_fn, aux, n_sub, n_pr
         pre = pre.at[0].set(jnp.minimum(pre[0], jnp.min(lna_ini)))  # the grid starts at the group's start
     else:
         pre = jnp.maximum(lna_out[0] - d_pre * jnp.arange(n_pre, 0, -1), jnp.min(lna_ini))
-    grid = jnp.concatenate([pre, lna_out])
-    aux = jax.tree_util.tree_map(
-        lambda v: jnp.concatenate([jnp.broadcast_to(v[:1], (n_pre,) + v.shape[1:]), v]), aux)
 
     def outputs(y, x, aux_j):
-        ph = jnp.where(x <= lna_uf, 0, jnp.where(x <= lna_fa, 1, jnp.where(x <= lna_sw, 2, 3)))
+        ph = _phase_index(x, lna_uf, lna_fa, lna_sw)
         bg = tab.at(x)
         vals = []
         for p, md in enumerate(modes):
@@ -318,9 +320,12 @@ def _solve_group_at_output_times(k, lna_out, tab, prec, out_fn, aux, n_sub, n_pr
         return y
 
     if nodes is not None:
-        aux = jax.tree_util.tree_map(lambda v: v[n_pre:], aux)
         return _dense_outputs(k, lna_out, tab, lay, modes, aux, y0, pre, node_mask, advance, outputs,
                               (lna_uf, lna_fa, lna_sw), tau_out)
+
+    grid = jnp.concatenate([pre, lna_out])
+    aux = jax.tree_util.tree_map(
+        lambda v: jnp.concatenate([jnp.broadcast_to(v[:1], (n_pre,) + v.shape[1:]), v]), aux)
 
     def interval(y, inp):
         xa, xb, aux_j = inp
@@ -396,7 +401,7 @@ def _dense_outputs(k, lna_out, tab, lay, modes, aux, y0, pre, nodes, advance, ou
     y, _ = jax.lax.scan(pre_step, y0, (pre, jnp.concatenate([pre[1:], lna_out[:1]])))
 
     def slope(y, x):
-        ph = jnp.where(x <= lna_uf, 0, jnp.where(x <= lna_fa, 1, jnp.where(x <= lna_sw, 2, 3)))
+        ph = _phase_index(x, lna_uf, lna_fa, lna_sw)
         vals = []
         for p, md in enumerate(modes):
             f = jax.vmap(lambda yy, kk, md=md: derivs_lna(x, yy, kk, tab, lay, md))
